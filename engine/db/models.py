@@ -1,0 +1,235 @@
+"""Relational schema: deployments, cases, inbox projection, audit chain, outbox, people."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Stores aware datetimes as UTC and gives them back aware (SQLite forgets the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime refused: store aware UTC instants")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every table."""
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    email: Mapped[str] = mapped_column(String(254))
+    full_name: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class Group(Base):
+    __tablename__ = "groups"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    level: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    help_desk_code: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    description: Mapped[str] = mapped_column(String(300), default="")
+
+
+class Membership(Base):
+    __tablename__ = "memberships"
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True)
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class HelpDesk(Base):
+    __tablename__ = "help_desks"
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    ticket_prefix: Mapped[str] = mapped_column(String(12))
+    level1_group: Mapped[str] = mapped_column(String(120))
+    level2_default_group: Mapped[str] = mapped_column(String(120))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class EscalationRule(Base):
+    """One row of a help desk's escalation matrix: application → level-2 group."""
+
+    __tablename__ = "escalation_rules"
+    __table_args__ = (UniqueConstraint("help_desk_code", "application_key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    help_desk_code: Mapped[str] = mapped_column(ForeignKey("help_desks.code", ondelete="CASCADE"))
+    application: Mapped[str] = mapped_column(String(120))
+    application_key: Mapped[str] = mapped_column(String(120))
+    level2_group: Mapped[str] = mapped_column(String(120))
+
+
+class TicketSequence(Base):
+    __tablename__ = "ticket_sequences"
+    prefix: Mapped[str] = mapped_column(String(12), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Deployment(Base):
+    """One deployed version of a process: its BPMN, forms and parsed spec, stored once."""
+
+    __tablename__ = "deployments"
+    __table_args__ = (
+        UniqueConstraint("process_id", "version"),
+        UniqueConstraint("process_id", "content_hash"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_id: Mapped[str] = mapped_column(String(200))
+    version: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(300), default="")
+    content_hash: Mapped[str] = mapped_column(String(64))
+    bpmn_name: Mapped[str] = mapped_column(String(300))
+    bpmn_xml: Mapped[str] = mapped_column(Text)
+    forms_json: Mapped[str] = mapped_column(Text)
+    spec_json: Mapped[str] = mapped_column(Text)
+    spiff_version: Mapped[str] = mapped_column(String(20))
+    deployed_by: Mapped[str] = mapped_column(String(80))
+    deployed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class Case(Base):
+    """A process instance: workflow state by reference to its deployment, plus its visible projection."""
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        Index("ix_cases_next_timer_at", "next_timer_at"),
+        Index("ix_cases_requester_open", "requester", "is_open"),
+        Index("ix_cases_help_desk_state", "help_desk_code", "state"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deployment_id: Mapped[int] = mapped_column(ForeignKey("deployments.id"), index=True)
+    process_id: Mapped[str] = mapped_column(String(200))
+    ticket: Mapped[str | None] = mapped_column(String(40), unique=True, nullable=True)
+    help_desk_code: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    requester: Mapped[str] = mapped_column(String(80))
+    subject: Mapped[str] = mapped_column(String(300), default="")
+    application: Mapped[str] = mapped_column(String(200), default="")
+    state: Mapped[str] = mapped_column(String(80))
+    is_open: Mapped[bool] = mapped_column(Boolean, default=True)
+    data_json: Mapped[str] = mapped_column(Text)
+    workflow_json: Mapped[str] = mapped_column(Text)
+    serializer_version: Mapped[str] = mapped_column(String(20))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    # Head of the audit chain: a truncated tail no longer matches it.
+    audit_head: Mapped[str] = mapped_column(String(64), default="0" * 64)
+    next_timer_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+    # Optimistic concurrency: a flush whose version no longer matches raises StaleDataError.
+    __mapper_args__ = {"version_id_col": version}
+
+
+class InboxTask(Base):
+    """A user task, projected so inbox queries never deserialize workflows; open while completed_at is null."""
+
+    __tablename__ = "inbox_tasks"
+    __table_args__ = (
+        Index("ix_inbox_tasks_open_assignee", "completed_at", "assignee"),
+        Index("ix_inbox_tasks_open_due", "completed_at", "due_at"),
+        Index("ix_inbox_tasks_open_priority", "completed_at", "priority"),
+    )
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    element_id: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(300))
+    lane: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    candidate_groups: Mapped[str] = mapped_column(Text, default="")
+    candidate_users: Mapped[str] = mapped_column(Text, default="")
+    assignee: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    due_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    follow_up_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    priority: Mapped[int] = mapped_column(Integer, default=50)
+    form_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    completed_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    outcome: Mapped[str | None] = mapped_column(String(20), nullable=True)
+
+
+class TaskCandidate(Base):
+    """One candidate group or user of an inbox task, indexed for 'tasks of my groups'."""
+
+    __tablename__ = "task_candidates"
+    __table_args__ = (Index("ix_task_candidates_kind_name", "kind", "name"),)
+    task_id: Mapped[str] = mapped_column(ForeignKey("inbox_tasks.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(5), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), primary_key=True)
+
+
+class CaseEvent(Base):
+    """Append-only, hash-chained audit event of one case."""
+
+    __tablename__ = "case_events"
+    __table_args__ = (UniqueConstraint("case_id", "seq"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(40))
+    actor: Mapped[str] = mapped_column(String(80))
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    element_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    payload_json: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class OutboxMessage(Base):
+    """An email queued in the same transaction as the step that caused it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_status_next", "status", "next_attempt_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), nullable=True, index=True)
+    message_id: Mapped[str] = mapped_column(String(200), unique=True)
+    template: Mapped[str] = mapped_column(String(80))
+    recipient: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)

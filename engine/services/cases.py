@@ -1,0 +1,154 @@
+"""Case verbs: start a case, complete a task, read a case with its tasks and history."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.audit import NewEvent
+from engine.db.models import Case, CaseEvent, Deployment, HelpDesk, InboxTask
+from engine.forms import FormSchema, validate_submission
+from engine.services.access import ensure_can_view, ensure_may_complete
+from engine.services.context import DeployedProcess, ServiceContext
+from engine.services.errors import ConflictError, ForbiddenError, FormValidationError, NotFoundError
+from engine.services.lookups import form_options
+from engine.services.stepping import Step, lock_case
+from engine.services.views import Actor, CaseView, EventView, TaskView
+from engine.workflow import runtime
+
+MAIN_PROCESS = "mesa_de_ayuda"
+AGENT_ROLES = frozenset({"agente", "admin"})
+
+
+def start_case(ctx: ServiceContext, actor: Actor, data: Mapping[str, Any], *, process_id: str = MAIN_PROCESS,
+               requester: str | None = None) -> CaseView:
+    """Start a case of the newest version of a process with its start-form data."""
+    if actor.role == "auditor":
+        raise ForbiddenError("los auditores solo pueden consultar")
+    if requester and requester != actor.username and actor.role not in AGENT_ROLES:
+        raise ForbiddenError("solo un agente puede registrar un caso a nombre de otra persona")
+    now = ctx.clock.now()
+    with ctx.db.write() as session:
+        deployment = latest_deployment(session, process_id)
+        deployed = ctx.specs.get(session, deployment.id)
+        start_id, form = _start_form(deployed)
+        variables = _validated(session, form, data, {}, None) if form else {}
+        desk = _help_desk(session, variables)
+        owner = requester or actor.username
+        initiator = deployed.camunda(start_id).get("initiator") if start_id else None
+        if initiator:
+            variables[initiator] = owner
+        if desk is not None:
+            variables.update(grupo_nivel1=desk.level1_group, mesa_nombre=desk.name)
+        case = Case(
+            deployment_id=deployment.id, process_id=process_id, help_desk_code=desk.code if desk else None,
+            requester=owner, subject=str(variables.get("asunto", ""))[:300],
+            application=str(variables.get("aplicacion", ""))[:200], state="iniciado", is_open=True, data_json="{}",
+            workflow_json="", serializer_version=runtime.SERIALIZER_VERSION, created_at=now, updated_at=now,
+        )
+        session.add(case)
+        session.flush()
+        step = Step(ctx, session, case, actor, now)
+        step.new()
+        step.run(lambda: runtime.start(step.workflow, variables, now, step.log))
+        step.finish(NewEvent("case.started", actor.username, now, start_id,
+                             {"process_id": process_id, "version": deployment.version, "data": dict(variables),
+                              "requester": owner}))
+        return case_view(session, case)
+
+
+def complete_task(ctx: ServiceContext, actor: Actor, task_id: str, data: Mapping[str, Any]) -> CaseView:
+    """Complete a READY user task with form data; exactly one of two concurrent completions wins."""
+    now = ctx.clock.now()
+    with ctx.db.write() as session:
+        row = session.get(InboxTask, task_id)
+        if row is None:
+            raise NotFoundError(f"la tarea {task_id} no existe")
+        case = lock_case(session, row.case_id)
+        ensure_can_view(session, actor, case)
+        session.refresh(row)
+        if row.completed_at is not None:
+            who = f" por {row.completed_by}" if row.completed_by else ""
+            raise ConflictError(f"la tarea '{row.name}' ya no está pendiente ({row.outcome}{who})")
+        ensure_may_complete(actor, row)
+        step = Step(ctx, session, case, actor, now)
+        workflow = step.load()
+        task = runtime.find_ready_user_task(workflow, task_id)
+        if task is None:
+            raise ConflictError(f"la tarea '{row.name}' ya no está lista en el proceso")
+        form = step.deployed.form_for(row.element_id)
+        values = _validated(session, form, data, task.data, case.help_desk_code) if form else {}
+        if form is None and data:
+            raise FormValidationError({key: ["la tarea no tiene formulario"] for key in data})
+        step.run(lambda: runtime.complete_user_task(workflow, task, values, now, step.log))
+        step.finish(NewEvent("task.completed", actor.username, now, row.element_id,
+                             {"task_id": task_id, "name": row.name, "data": values}), completed_task_id=task_id)
+        return case_view(session, case)
+
+
+def get_case(ctx: ServiceContext, actor: Actor, case_id: int, *, with_history: bool = True) -> CaseView:
+    """A case with its ready tasks and (by default) its audit history."""
+    with ctx.db.read() as session:
+        case = session.get(Case, case_id)
+        if case is None:
+            raise NotFoundError(f"el caso {case_id} no existe")
+        ensure_can_view(session, actor, case)
+        return case_view(session, case, with_history=with_history)
+
+
+def latest_deployment(session: Session, process_id: str) -> Deployment:
+    """The newest deployed version of a process."""
+    row = session.scalar(select(Deployment).where(Deployment.process_id == process_id)
+                         .order_by(Deployment.version.desc()).limit(1))
+    if row is None:
+        raise NotFoundError(f"el proceso '{process_id}' no está desplegado (ejecute mesa-ayuda init)")
+    return row
+
+
+def case_view(session: Session, case: Case, *, with_history: bool = False) -> CaseView:
+    """Plain view of a case row (no workflow loading)."""
+    rows = session.scalars(select(InboxTask).where(InboxTask.case_id == case.id, InboxTask.completed_at.is_(None))
+                           .order_by(InboxTask.created_at, InboxTask.id)).all()
+    history: tuple[EventView, ...] = ()
+    if with_history:
+        events = session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.seq))
+        history = tuple(EventView.of(e) for e in events)
+    version = session.scalar(select(Deployment.version).where(Deployment.id == case.deployment_id)) or 0
+    return CaseView(
+        id=case.id, ticket=case.ticket, process_id=case.process_id, process_version=version, state=case.state,
+        is_open=case.is_open, requester=case.requester, help_desk_code=case.help_desk_code, subject=case.subject,
+        application=case.application, data=json.loads(case.data_json), ready_tasks=tuple(TaskView.of(r, case)
+                                                                                        for r in rows),
+        created_at=case.created_at, updated_at=case.updated_at, closed_at=case.closed_at,
+        next_timer_at=case.next_timer_at, history=history,
+    )
+
+
+def _start_form(deployed: DeployedProcess) -> tuple[str | None, FormSchema | None]:
+    for spec in deployed.process.elements():
+        if type(spec).__name__ == "StartEvent" and spec.bpmn_id:
+            return spec.bpmn_id, deployed.form_for(spec.bpmn_id)
+    return None, None
+
+
+def _validated(session: Session, form: FormSchema, data: Mapping[str, Any], current: Mapping[str, Any],
+               help_desk_code: str | None) -> dict[str, Any]:
+    options = form_options(session, form, current, help_desk_code)
+    result = validate_submission(form, data, current=current, options=options)
+    if not result.ok:
+        raise FormValidationError(result.errors)
+    return dict(result.data)
+
+
+def _help_desk(session: Session, variables: Mapping[str, Any]) -> HelpDesk | None:
+    code = variables.get("mesa")
+    if not code:
+        return None
+    desk = session.get(HelpDesk, str(code))
+    if desk is None or not desk.active:
+        raise FormValidationError({"mesa": [f"la mesa de ayuda '{code}' no existe o no está activa"]})
+    return desk

@@ -1,0 +1,166 @@
+"""One step of a case inside one transaction: load, advance, project, audit, save (or nothing at all)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+
+from engine.audit import NewEvent, append_events
+from engine.db.models import Case
+from engine.deadlines import UnknownDeadlineError, plazo_function
+from engine.effects import EffectEnv
+from engine.expressions import ExpressionError
+from engine.services.context import DeployedProcess, ServiceContext
+from engine.services.errors import ConflictError, NotFoundError, ProcessError
+from engine.services.inbox import sync_inbox
+from engine.services.views import Actor
+from engine.workflow import runtime
+from engine.workflow.script_engine import SafeScriptEngine, ServiceCall
+
+ServiceOutputs = Callable[[ServiceCall], dict[str, Any] | None]
+
+
+def lock_case(session: Session, case_id: int) -> Case:
+    """Load a case for change; PostgreSQL row lock (SQLite writers are already serialised)."""
+    statement = select(Case).where(Case.id == case_id)
+    if session.get_bind().dialect.name == "postgresql":
+        statement = statement.with_for_update()
+    case = session.scalar(statement)
+    if case is None:
+        raise NotFoundError(f"el caso {case_id} no existe")
+    return case
+
+
+class Step:
+    """Runs SpiffWorkflow for one case and writes every consequence in the caller's transaction."""
+
+    def __init__(self, ctx: ServiceContext, session: Session, case: Case, actor: Actor, now: datetime,
+                 recorded: ServiceOutputs | None = None) -> None:
+        self.ctx, self.session, self.case, self.actor, self.now = ctx, session, case, actor, now
+        self.deployed: DeployedProcess = ctx.specs.get(session, case.deployment_id)
+        self.effects = EffectEnv(session, case, now, ctx.settings)
+        self.recorded = recorded
+        self.service_events: list[NewEvent] = []
+        self.log = runtime.StepLog()
+        self.before: dict[str, Any] = json.loads(case.data_json) if case.data_json else {}
+        self.engine = SafeScriptEngine(functions={"plazo": plazo_function(ctx.settings, now)},
+                                       services=self._run_service)
+        self.workflow: Any = None
+
+    def load(self) -> Any:
+        """The case's workflow, rebuilt from its saved state against its pinned spec."""
+        self.workflow = runtime.loads(self.case.workflow_json, self.deployed.process, self.engine)
+        return self.workflow
+
+    def new(self) -> Any:
+        """A fresh workflow for a case being started."""
+        self.workflow = runtime.new_workflow(self.deployed.process, self.engine)
+        return self.workflow
+
+    def run(self, action: Callable[[], None]) -> None:
+        """Run a SpiffWorkflow action, turning its failures into ProcessError (the transaction rolls back)."""
+        try:
+            action()
+        except (WorkflowTaskException, ExpressionError, UnknownDeadlineError) as exc:
+            element = getattr(getattr(getattr(exc, "task", None), "task_spec", None), "bpmn_id", None)
+            raise ProcessError(f"el proceso no pudo avanzar: {exc}", element) from exc
+        except SpiffWorkflowException as exc:
+            raise ProcessError(f"el proceso no pudo avanzar: {exc}") from exc
+
+    def _run_service(self, call: ServiceCall) -> dict[str, Any]:
+        outputs = self.recorded(call) if self.recorded is not None else None
+        emails_before = len(self.effects.emails)
+        if outputs is None:
+            handler = self.ctx.handlers.get(call.topic)
+            if handler is None:
+                raise ProcessError(f"tema '{call.topic}' sin manejador registrado", call.element_id)
+            outputs = handler(call, self.effects)
+        self.service_events.append(NewEvent(
+            kind="service.completed", actor="sistema", occurred_at=self.now, element_id=call.element_id,
+            payload={"topic": call.topic, "name": call.element_name, "outputs": outputs,
+                     "emails": self.effects.emails[emails_before:]},
+        ))
+        return outputs
+
+    def finish(self, main: NewEvent | None, completed_task_id: str | None = None) -> list[NewEvent]:
+        """Project and persist everything the step changed; return the events appended."""
+        wf, case = self.workflow, self.case
+        after = runtime.case_variables(wf)
+        ready = runtime.ready_user_tasks(wf)
+        previous_state = case.state
+        case.state = _visible_state(case.state, self.log.completed, ready)
+        case.data_json = json.dumps(after, sort_keys=True, ensure_ascii=False, default=str)
+        case.workflow_json = runtime.dumps(wf)
+        case.serializer_version = runtime.SERIALIZER_VERSION
+        case.next_timer_at = runtime.next_timer_at(wf)
+        case.updated_at = self.now
+        case.ticket = case.ticket or _text(after.get("ticket"))
+        if runtime.is_completed(wf) and case.is_open:
+            case.is_open, case.closed_at = False, self.now
+        sync_inbox(self, ready, completed_task_id)
+        events = [*([main] if main else []), *self._timer_events(), *self.service_events]
+        if events:  # the step's leading event carries what changed overall
+            events[0] = _with_summary(events[0], self.before, after, previous_state, case.state)
+        rows = append_events(self.session, case.id, events)
+        if rows:
+            case.audit_head = rows[-1].hash
+        self._flush()
+        return events
+
+    def _timer_events(self) -> Iterable[NewEvent]:
+        for task in self.log.completed:
+            if runtime.is_timer_event(task):
+                yield NewEvent("timer.fired", "sistema", self.now, task.task_spec.bpmn_id,
+                               {"name": task.task_spec.bpmn_name or task.task_spec.bpmn_id})
+
+    def _flush(self) -> None:
+        try:
+            self.session.flush()
+        except StaleDataError as exc:
+            raise ConflictError("otra persona o el planificador modificó el caso al mismo tiempo; recárguelo") from exc
+
+
+def _visible_state(previous: str, completed: list[Any], ready: list[Any]) -> str:
+    """State from the diagram's `estado` properties: last element passed, then the task now waiting."""
+    state = previous
+    for task in completed:
+        state = runtime.property_of(task, "estado") or state
+    for task in ready:
+        waiting = runtime.property_of(task, "estado")
+        if waiting:
+            return waiting
+    return state
+
+
+def _with_summary(event: NewEvent, before: dict[str, Any], after: dict[str, Any], old: str, new: str) -> NewEvent:
+    payload = dict(event.payload)
+    payload["changes"] = diff_values(before, after)
+    if old != new:
+        payload["state"] = {"before": old, "after": new}
+    return NewEvent(event.kind, event.actor, event.occurred_at, event.element_id, payload)
+
+
+def diff_values(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Changed variables as {name: {before, after}} (JSON-comparable values)."""
+    changes: dict[str, dict[str, Any]] = {}
+    for key in sorted(set(before) | set(after)):
+        old, new = _jsonable(before.get(key)), _jsonable(after.get(key))
+        if old != new:
+            changes[key] = {"before": old, "after": new}
+    return changes
+
+
+def _jsonable(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=str)) if value is not None else None
+
+
+def _text(value: Any) -> str | None:
+    return str(value) if value else None

@@ -1,0 +1,1 @@
+"""The only place that imports SpiffWorkflow: parsing, script engine, serialization, running."""
