@@ -86,7 +86,8 @@ def verify_chain(case_id: int, rows: Iterable[CaseEvent]) -> ChainProblem | None
         if row.seq != expected_seq:
             return ChainProblem(case_id, row.seq, f"se esperaba el evento {expected_seq} y aparece el {row.seq}")
         if row.prev_hash != prev:
-            return ChainProblem(case_id, row.seq, "el hash anterior no coincide (evento eliminado, insertado o reordenado)")
+            problem = "el hash anterior no coincide (evento eliminado, insertado o reordenado)"
+            return ChainProblem(case_id, row.seq, problem)
         event = NewEvent(row.kind, row.actor, row.occurred_at, row.element_id, json.loads(row.payload_json))
         if chain_hash(prev, canonical(case_id, row.seq, event)) != row.hash:
             return ChainProblem(case_id, row.seq, "el contenido del evento fue alterado (hash distinto)")

@@ -158,7 +158,7 @@ class Case(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
     # Optimistic concurrency: a flush whose version no longer matches raises StaleDataError.
-    __mapper_args__ = {"version_id_col": version}
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy's declared form)
 
 
 class InboxTask(Base):

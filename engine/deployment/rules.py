@@ -8,13 +8,21 @@ from typing import Literal
 from lxml import etree
 
 from engine.deployment.problems import DeploymentProblem
-from engine.expressions import ExpressionError, check_syntax, evaluate_timer, is_expression
+from engine.expressions import (
+    ExpressionError,
+    check_syntax,
+    evaluate_timer,
+    is_expression,
+    referenced_functions,
+)
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 NS = {"bpmn": BPMN_NS, "camunda": CAMUNDA_NS}
 ZEEBE_NS = "http://camunda.org/schema/zeebe/1.0"
 
+# Functions a diagram's expressions may call (engine.deadlines provides plazo).
+ALLOWED_FUNCTIONS = frozenset({"plazo"})
 EXPRESSION_ATTRIBUTES = ("assignee", "candidateGroups", "candidateUsers", "dueDate", "followUpDate", "priority")
 # Camunda 7 features SpiffWorkflow would silently drop: refusing them keeps the diagram honest.
 UNSUPPORTED_EXTENSIONS = {
@@ -37,7 +45,9 @@ def form_id_from_attributes(
 ) -> tuple[str | None, str | None]:
     """Resolve camunda:formRef or the older camunda:formKey to a form id: (id, problem)."""
     if form_ref:
-        return (form_ref, None) if form_ref in ids else (None, f"el formulario '{form_ref}' (formRef) no está entre los archivos .form desplegados")
+        if form_ref in ids:
+            return form_ref, None
+        return None, f"el formulario '{form_ref}' (formRef) no está entre los archivos .form desplegados"
     if form_key:
         for prefix in FORM_KEY_PREFIXES:
             if form_key.startswith(prefix):
@@ -137,11 +147,11 @@ class RuleChecker:
         for child in definitions:
             text = (child.text or "").strip()
             kind = TIMER_KINDS.get(etree.QName(child).localname)
+            if is_expression(text):
+                self._syntax(event, text, "temporizador")
+                continue
             try:
-                if is_expression(text):
-                    check_syntax(text)
-                else:
-                    evaluate_timer(text, {}, kind=kind)
+                evaluate_timer(text, {}, kind=kind)
             except ExpressionError as exc:
                 self._add(event, f"temporizador inválido: {exc}")
 
@@ -162,6 +172,11 @@ class RuleChecker:
             check_syntax(text)
         except ExpressionError as exc:
             self._add(element, f"{what} inválida: {exc}")
+            return
+        unknown = referenced_functions(text) - ALLOWED_FUNCTIONS
+        if unknown:
+            allowed = ", ".join(sorted(ALLOWED_FUNCTIONS))
+            self._add(element, f"{what}: función no permitida {', '.join(sorted(unknown))} (permitidas: {allowed})")
 
     def _add(self, element: etree._Element | None, message: str) -> None:
         element_id = element.get("id") if element is not None else None

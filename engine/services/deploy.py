@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
 from SpiffWorkflow.version import __version__ as SPIFF_VERSION
+from sqlalchemy import func, select
 
 from engine.db.models import Case, Deployment
 from engine.deployment import SourceFile, ValidatedDeployment, validate_deployment

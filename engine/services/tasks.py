@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.orm import Session
@@ -17,9 +17,9 @@ from engine.services.stepping import lock_case
 from engine.services.views import Actor, TaskView
 
 Scope = Literal["mine", "groups", "all"]
-SORTS = {
-    "due": (InboxTask.due_at.is_(None), InboxTask.due_at),
-    "priority": (InboxTask.priority.desc(), InboxTask.due_at),
+SORTS: dict[str, tuple[Any, ...]] = {
+    "due": (InboxTask.due_at.is_(None), InboxTask.due_at, InboxTask.priority.desc()),
+    "priority": (InboxTask.priority.desc(), InboxTask.due_at.is_(None), InboxTask.due_at),
     "created": (InboxTask.created_at,),
 }
 

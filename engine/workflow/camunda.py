@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
@@ -85,6 +85,6 @@ _BASE_CLASSES: dict[str, tuple[type, type]] = {
 class MesaParser(CamundaParser):  # type: ignore[misc]
     """CamundaParser whose every element keeps its Camunda data; one instance per deployed version."""
 
-    OVERRIDE_PARSER_CLASSES = {
+    OVERRIDE_PARSER_CLASSES: ClassVar[dict[str, tuple[type, type]]] = {
         tag: (_keeping(parser), spec) for tag, (parser, spec) in _BASE_CLASSES.items()
     }

@@ -23,7 +23,7 @@ class _EngineDatetime(datetime):
         return instant.astimezone(tz) if tz is not None else instant.astimezone().replace(tzinfo=None)
 
 
-_timer_module.datetime = _EngineDatetime  # type: ignore[misc]
+_timer_module.datetime = _EngineDatetime
 
 
 @contextmanager

@@ -27,7 +27,8 @@ def parse_process(tree: etree._ElementTree, file: str) -> ProcessSpec:
         process_ids = parser.get_process_ids()
         if len(process_ids) != 1:
             raise ParseFailure(
-                f"el archivo debe tener exactamente un proceso ejecutable (isExecutable=\"true\"); tiene {len(process_ids)}"
+                "el archivo debe tener exactamente un proceso ejecutable (isExecutable=\"true\"); "
+                f"tiene {len(process_ids)}"
             )
         spec = parser.get_spec(process_ids[0])
         subprocess_specs = parser.get_subprocess_specs(process_ids[0])

@@ -24,6 +24,8 @@ from engine.workflow.specs import MESA_CONFIG
 
 SPEC_REFERENCE = "deployment"
 _EPSILON = timedelta(microseconds=1)
+# A cycle timer's pending value is its next firing, so it counts like the others.
+TIMER_EVENT_TYPES = ("DurationTimerEventDefinition", "TimeDateEventDefinition", "CycleTimerEventDefinition")
 _pinned: ContextVar[tuple[Any, dict[str, Any]] | None] = ContextVar("mesa_pinned_spec", default=None)
 
 
@@ -97,7 +99,7 @@ class ProcessSpec:
 
     def elements(self) -> Iterable[Any]:
         """Every task spec of the top-level process."""
-        return self.spec.task_specs.values()
+        return list(self.spec.task_specs.values())
 
 
 @dataclass
@@ -170,12 +172,11 @@ def complete_user_task(workflow: Any, task: Any, data: dict[str, Any], now: date
 
 def next_timer_at(workflow: Any) -> datetime | None:
     """Earliest due time among the instance's armed timers."""
-    due: list[datetime] = []
-    for event in workflow.waiting_events():
-        if event.event_type in ("DurationTimerEventDefinition", "TimeDateEventDefinition") and event.value:
-            due.append(TimerEventDefinition.get_datetime(event.value))
-        elif event.event_type == "CycleTimerEventDefinition" and event.value:
-            due.append(TimerEventDefinition.get_datetime(event.value))
+    due = [
+        TimerEventDefinition.get_datetime(event.value)
+        for event in workflow.waiting_events()
+        if event.event_type in TIMER_EVENT_TYPES and isinstance(event.value, str)
+    ]
     return min(due) if due else None
 
 

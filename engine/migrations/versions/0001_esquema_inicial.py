@@ -1,7 +1,7 @@
 """esquema inicial
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-29 14:55:26.182002
 """
 
@@ -11,7 +11,6 @@ import sqlalchemy as sa
 from alembic import op
 
 import engine.db.models
-
 
 revision = '0001'
 down_revision = None
