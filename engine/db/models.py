@@ -148,7 +148,7 @@ class Case(Base):
     is_open: Mapped[bool] = mapped_column(Boolean, default=True)
     data_json: Mapped[str] = mapped_column(Text)
     workflow_json: Mapped[str] = mapped_column(Text)
-    serializer_version: Mapped[str] = mapped_column(String(20))
+    serializer_version: Mapped[str] = mapped_column(String(80))
     version: Mapped[int] = mapped_column(Integer, default=1)
     # Head of the audit chain: a truncated tail no longer matches it.
     audit_head: Mapped[str] = mapped_column(String(64), default="0" * 64)

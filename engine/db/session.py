@@ -45,12 +45,9 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        """A read-only session (never committed)."""
+        """A read-only session (never committed; closing it ends the transaction, loaded rows stay readable)."""
         with self._reader() as session:
-            try:
-                yield session
-            finally:
-                session.rollback()
+            yield session
 
     def dispose(self) -> None:
         """Close every pooled connection."""

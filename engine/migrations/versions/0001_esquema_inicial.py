@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-29 14:55:26.182002
+Create Date: 2026-11-29 14:58:31.447561
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import engine.db.models
+
 
 revision = '0001'
 down_revision = None
@@ -98,7 +99,7 @@ def upgrade() -> None:
     sa.Column('is_open', sa.Boolean(), nullable=False),
     sa.Column('data_json', sa.Text(), nullable=False),
     sa.Column('workflow_json', sa.Text(), nullable=False),
-    sa.Column('serializer_version', sa.String(length=20), nullable=False),
+    sa.Column('serializer_version', sa.String(length=80), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('audit_head', sa.String(length=64), nullable=False),
     sa.Column('next_timer_at', engine.db.models.UtcDateTime(timezone=True), nullable=True),

@@ -1,0 +1,96 @@
+"""Test helpers that walk the help-desk process through the real services."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import select
+
+from engine.db.models import Case, OutboxMessage
+from engine.services import cases
+from engine.services.context import ServiceContext
+from engine.services.people import get_actor
+from engine.services.views import CaseView
+from engine.workflow import runtime
+from engine.workflow.script_engine import SafeScriptEngine
+
+REPORT = {
+    "mesa": "ti", "aplicacion": "SISCONPES", "tipo": "incidencia", "asunto": "No carga el tablero de control",
+    "descripcion": "Al ingresar al tablero aparece un error 500 desde esta mañana.", "canal": "portal",
+    "contacto": "sofia@example.org",
+}
+COMPLETE_REVIEW = {"informacion_completa": True, "categoria": "software", "impacto": "alto", "urgencia": "media"}
+INCOMPLETE_REVIEW = {"informacion_completa": False, "informacion_faltante": "Adjunte el pantallazo del error",
+                     "categoria": "software", "impacto": "medio", "urgencia": "media"}
+SOLVE_AT_LEVEL2 = {"diagnostico": "Caché corrupta del tablero", "escalar_nivel3": False,
+                   "solucion": "Se limpió la caché del servidor de aplicaciones"}
+ESCALATE_TO_LEVEL3 = {"diagnostico": "Falla en el motor de base de datos", "escalar_nivel3": True,
+                      "grupo_nivel3": "ti-nivel3-proveedor", "tipo_nivel3": "proveedor",
+                      "motivo_escalamiento": "Requiere soporte del fabricante"}
+SOLVE_AT_LEVEL3 = {"diagnostico_nivel3": "Índice dañado", "solucion": "El proveedor reconstruyó el índice"}
+ACCEPT = {"solucion_aceptada": True, "calificacion": 5, "comentario_validacion": "Excelente"}
+REJECT = {"solucion_aceptada": False, "calificacion": 2, "motivo_rechazo": "El error continúa"}
+
+
+class Walker:
+    """Acts on one case as the demo users, checking after every step that a reload changes nothing."""
+
+    def __init__(self, ctx: ServiceContext) -> None:
+        self.ctx = ctx
+        self.case: CaseView | None = None
+
+    def start(self, data: dict[str, Any] | None = None, user: str = "solicitante") -> CaseView:
+        """Report a case as the requester."""
+        self.case = cases.start_case(self.ctx, get_actor(self.ctx, user), data or REPORT)
+        assert_reload_is_stable(self.ctx, self.case.id)
+        return self.case
+
+    def complete(self, user: str, data: dict[str, Any], element_id: str | None = None) -> CaseView:
+        """Complete the (only, or named) ready task as a user."""
+        assert self.case is not None
+        task = self.task(element_id)
+        self.case = cases.complete_task(self.ctx, get_actor(self.ctx, user), task.id, data)
+        assert_reload_is_stable(self.ctx, self.case.id)
+        return self.case
+
+    def task(self, element_id: str | None = None) -> Any:
+        """The ready task (checking there is exactly one when no element is named)."""
+        assert self.case is not None
+        tasks = [t for t in self.case.ready_tasks if element_id in (None, t.element_id)]
+        assert len(tasks) == 1, [t.element_id for t in self.case.ready_tasks]
+        return tasks[0]
+
+    def refresh(self) -> CaseView:
+        """Reload the case as an auditor would see it."""
+        assert self.case is not None
+        self.case = cases.get_case(self.ctx, get_actor(self.ctx, "auditor"), self.case.id)
+        assert_reload_is_stable(self.ctx, self.case.id)
+        return self.case
+
+    def waiting_on(self) -> list[str]:
+        """Element ids of the ready tasks."""
+        assert self.case is not None
+        return [t.element_id for t in self.case.ready_tasks]
+
+
+def assert_reload_is_stable(ctx: ServiceContext, case_id: int) -> None:
+    """Loading the saved state and saving it again gives the same state, tasks, data and timers."""
+    with ctx.db.read() as session:
+        row = session.get(Case, case_id)
+        assert row is not None
+        deployed = ctx.specs.get(session, row.deployment_id)
+        workflow = runtime.loads(row.workflow_json, deployed.process, SafeScriptEngine())
+        assert json.loads(runtime.dumps(workflow)) == json.loads(row.workflow_json)
+        assert runtime.case_variables(workflow) == json.loads(row.data_json)
+        assert runtime.next_timer_at(workflow) == row.next_timer_at
+        ready = sorted(str(t.id) for t in runtime.ready_user_tasks(workflow))
+        assert ready == sorted(t.id for t in cases.case_view(session, row).ready_tasks)
+        assert runtime.is_completed(workflow) == (not row.is_open)
+
+
+def emails(ctx: ServiceContext, case_id: int) -> list[OutboxMessage]:
+    """Emails queued for a case, in order."""
+    with ctx.db.read() as session:
+        return list(session.scalars(select(OutboxMessage).where(OutboxMessage.case_id == case_id)
+                                    .order_by(OutboxMessage.id)))
