@@ -12,6 +12,7 @@ from typing import TypeVar
 import click
 
 from engine.bootstrap import initialise, seed_demo
+from engine.cli_cases import register as register_case_commands
 from engine.clock import FixedClock, SystemClock
 from engine.config import ConfigError, Settings
 from engine.db.schema import upgrade
@@ -21,7 +22,7 @@ from engine.effects import DEFAULT_HANDLERS
 from engine.services.auditing import verify_chains
 from engine.services.context import ServiceContext
 from engine.services.deploy import deploy as deploy_files
-from engine.services.errors import ServiceError
+from engine.services.errors import FormValidationError, ServiceError
 from engine.services.people import ROLES, add_user, issue_token
 from engine.services.timers import fire_due_timers
 
@@ -49,6 +50,8 @@ def _run(action: Callable[[], T]) -> T:
         for problem in exc.problems:
             click.echo(f"error: {problem}", err=True)
         sys.exit(1)
+    except FormValidationError:
+        raise
     except ServiceError as exc:
         raise click.ClickException(str(exc)) from exc
 
@@ -192,3 +195,6 @@ def users_token(name: str) -> None:
     """Emite un token de API para el usuario (se muestra una sola vez)."""
     with _context() as ctx:
         click.echo(_run(lambda: issue_token(ctx, name)))
+
+
+register_case_commands(main, _context, _run)
