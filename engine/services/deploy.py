@@ -7,12 +7,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from SpiffWorkflow.version import __version__ as SPIFF_VERSION
 from sqlalchemy import func, select
 
 from engine.db.models import Case, Deployment
 from engine.deployment import SourceFile, ValidatedDeployment, validate_deployment
 from engine.services.context import ServiceContext
+from engine.workflow.runtime import SPIFF_VERSION
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,6 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
-from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
-from SpiffWorkflow.exceptions import SpiffWorkflowException
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -68,11 +66,11 @@ class Step:
     def run(self, action: Callable[[], None]) -> None:
         """Run a SpiffWorkflow action, turning its failures into ProcessError (the transaction rolls back)."""
         try:
-            action()
-        except (WorkflowTaskException, ExpressionError, UnknownDeadlineError) as exc:
-            element = getattr(getattr(getattr(exc, "task", None), "task_spec", None), "bpmn_id", None)
-            raise ProcessError(f"el proceso no pudo avanzar: {exc}", element) from exc
-        except SpiffWorkflowException as exc:
+            with runtime.spiff_failures():
+                action()
+        except runtime.WorkflowFailure as exc:
+            raise ProcessError(f"el proceso no pudo avanzar: {exc}", exc.element_id) from exc
+        except (ExpressionError, UnknownDeadlineError) as exc:
             raise ProcessError(f"el proceso no pudo avanzar: {exc}") from exc
 
     def _run_service(self, call: ServiceCall) -> dict[str, Any]:

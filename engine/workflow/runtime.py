@@ -3,25 +3,29 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask as UserTaskMixin
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.task import TaskState
-from SpiffWorkflow.version import __version__ as SPIFF_VERSION
+from SpiffWorkflow.version import __version__ as _spiff_version
 
 from engine.workflow.clock_patch import engine_time
 from engine.workflow.script_engine import SafeScriptEngine
 from engine.workflow.specs import MESA_CONFIG
 
+SPIFF_VERSION: str = _spiff_version
 SPEC_REFERENCE = "deployment"
 _EPSILON = timedelta(microseconds=1)
 # A cycle timer's pending value is its next firing, so it counts like the others.
@@ -61,6 +65,26 @@ _config[BpmnWorkflow] = _SpecByReference
 _instance_serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_config))
 # Recorded with every saved instance: saved state is not portable across SpiffWorkflow releases.
 SERIALIZER_VERSION = f"SpiffWorkflow {SPIFF_VERSION}; serializer {_instance_serializer.VERSION}"
+
+
+class WorkflowFailure(RuntimeError):
+    """SpiffWorkflow could not run a step (a failing expression, a handler error...)."""
+
+    def __init__(self, message: str, element_id: str | None = None) -> None:
+        super().__init__(message)
+        self.element_id = element_id
+
+
+@contextmanager
+def spiff_failures() -> Iterator[None]:
+    """Turn SpiffWorkflow's exceptions into WorkflowFailure naming the element."""
+    try:
+        yield
+    except WorkflowTaskException as exc:
+        element = getattr(getattr(exc, "task", None), "task_spec", None)
+        raise WorkflowFailure(str(exc), getattr(element, "bpmn_id", None)) from exc
+    except SpiffWorkflowException as exc:
+        raise WorkflowFailure(str(exc)) from exc
 
 
 @dataclass(frozen=True)

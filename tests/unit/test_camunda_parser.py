@@ -1,0 +1,98 @@
+"""The parser wrapper keeps what SpiffWorkflow's Camunda parser drops; specs and instances round-trip."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from engine.workflow import runtime
+from engine.workflow.parsing import parse_process
+from engine.workflow.script_engine import SafeScriptEngine, ScriptTasksRefusedError, ServiceCall
+from engine.xmlsafe import parse_xml
+
+ROOT = Path(__file__).resolve().parents[2]
+MAIN = ROOT / "bpmn" / "mesa_de_ayuda.bpmn"
+
+
+@pytest.fixture(scope="module")
+def process() -> runtime.ProcessSpec:
+    return parse_process(parse_xml(MAIN.read_bytes()), MAIN.name)
+
+
+def _camunda(process: runtime.ProcessSpec, element_id: str) -> dict[str, str]:
+    return dict(process.element(element_id).extensions["camunda"])
+
+
+def test_user_task_attributes_are_kept(process: runtime.ProcessSpec) -> None:
+    assert _camunda(process, "Activity_AnalizarSolucionar") == {
+        "candidateGroups": "${grupo_nivel2}", "dueDate": "${plazo('nivel2')}", "priority": "${prioridad_valor}",
+        "formRef": "analizar_solucionar", "formRefBinding": "deployment",
+    }
+    requester = _camunda(process, "Activity_ValidarSolucion")
+    assert requester["assignee"] == "${solicitante}" and requester["formRef"] == "validar_solucion"
+    assert process.element("Activity_ValidarSolucion").lane == "Usuario"
+
+
+def test_properties_are_kept_on_every_kind_of_element(process: runtime.ProcessSpec) -> None:
+    states = {
+        "StartEvent_CasoReportado": "reportado", "Activity_RevisarRegistrar": "en revisión",
+        "Activity_AsignarTicket": "registrado", "EndEvent_CerradoAutomaticamente": "cerrado automáticamente",
+    }
+    for element_id, state in states.items():
+        assert process.element(element_id).extensions["properties"] == {"estado": state}
+    assert _camunda(process, "StartEvent_CasoReportado")["initiator"] == "solicitante"
+
+
+def test_external_service_tasks_carry_their_topic(process: runtime.ProcessSpec) -> None:
+    spec = process.element("Activity_AsignarTicket")
+    assert spec.topic == "asignar_ticket"
+    assert _camunda(process, "Activity_AsignarTicket") == {"type": "external", "topic": "asignar_ticket"}
+
+
+def test_all_attributes_survive_the_spec_serializer(process: runtime.ProcessSpec) -> None:
+    restored = runtime.ProcessSpec.from_json(process.to_json())
+    for spec in process.elements():
+        twin = restored.element(spec.name)
+        assert getattr(twin, "extensions", None) == getattr(spec, "extensions", None), spec.name
+        assert getattr(twin, "topic", None) == getattr(spec, "topic", None)
+
+
+def test_follow_up_date_and_candidate_users_are_kept() -> None:
+    text = MAIN.read_text("utf-8").replace(
+        'camunda:candidateGroups="${grupo_nivel2}"',
+        'camunda:candidateGroups="${grupo_nivel2}" camunda:candidateUsers="ana, luis" '
+        'camunda:followUpDate="2026-12-24T08:00:00-05:00" camunda:formRefVersion="3"', 1)
+    process = parse_process(parse_xml(text.encode()), "variant.bpmn")
+    kept = _camunda(process, "Activity_AnalizarSolucionar")
+    assert (kept["candidateUsers"], kept["followUpDate"], kept["formRefVersion"]) == (
+        "ana, luis", "2026-12-24T08:00:00-05:00", "3")
+
+
+def test_instances_are_saved_without_the_spec(process: runtime.ProcessSpec) -> None:
+    calls: list[ServiceCall] = []
+    engine = SafeScriptEngine(services=lambda call: calls.append(call) or {})
+    workflow = runtime.new_workflow(process, engine)
+    saved = runtime.dumps(workflow)
+    document = json.loads(saved)
+    assert document["spec"] == runtime.SPEC_REFERENCE and document["subprocess_specs"] == runtime.SPEC_REFERENCE
+    assert len(saved) < len(process.to_json())
+    reloaded = runtime.loads(saved, process, engine)
+    assert json.loads(runtime.dumps(reloaded)) == document
+    assert runtime.SERIALIZER_VERSION.startswith("SpiffWorkflow 3.2.0")
+
+
+def test_scripts_never_run() -> None:
+    engine = SafeScriptEngine()
+
+    class _Task:
+        class task_spec:  # noqa: N801 (mimics SpiffWorkflow's attribute)
+            bpmn_id = "Activity_Script"
+
+        data: dict[str, object] = {}
+
+    with pytest.raises(ScriptTasksRefusedError):
+        engine.execute(_Task(), "import os")
+    with pytest.raises(ScriptTasksRefusedError):
+        engine.call_service(_Task())
