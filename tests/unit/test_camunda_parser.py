@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -85,14 +86,8 @@ def test_instances_are_saved_without_the_spec(process: runtime.ProcessSpec) -> N
 
 def test_scripts_never_run() -> None:
     engine = SafeScriptEngine()
-
-    class _Task:
-        class task_spec:  # noqa: N801 (mimics SpiffWorkflow's attribute)
-            bpmn_id = "Activity_Script"
-
-        data: dict[str, object] = {}
-
+    task = SimpleNamespace(task_spec=SimpleNamespace(bpmn_id="Activity_Script"), data={})
     with pytest.raises(ScriptTasksRefusedError):
-        engine.execute(_Task(), "import os")
+        engine.execute(task, "import os")
     with pytest.raises(ScriptTasksRefusedError):
-        engine.call_service(_Task())
+        engine.call_service(task)
