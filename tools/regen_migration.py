@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -22,6 +24,10 @@ def main() -> None:
             config.attributes["connection"] = connection
             command.revision(config, message="esquema inicial", autogenerate=True, rev_id="0001")
         db.dispose()
+    for generated in (MIGRATIONS / "versions").glob("0001_*.py"):
+        lines = generated.read_text("utf-8").splitlines()
+        generated.write_text("\n".join(line.rstrip() for line in lines) + "\n", "utf-8")
+    subprocess.run([sys.executable, "-m", "ruff", "check", "--fix", "--quiet", str(MIGRATIONS)], check=True)
 
 
 if __name__ == "__main__":

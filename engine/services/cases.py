@@ -35,7 +35,7 @@ def start_case(ctx: ServiceContext, actor: Actor, data: Mapping[str, Any], *, pr
     with ctx.db.write() as session:
         deployment = latest_deployment(session, process_id)
         deployed = ctx.specs.get(session, deployment.id)
-        start_id, form = _start_form(deployed)
+        start_id, form = start_form_of(deployed)
         variables = _validated(session, form, data, {}, None) if form else {}
         desk = _help_desk(session, variables)
         owner = requester or actor.username
@@ -128,7 +128,8 @@ def case_view(session: Session, case: Case, *, with_history: bool = False) -> Ca
     )
 
 
-def _start_form(deployed: DeployedProcess) -> tuple[str | None, FormSchema | None]:
+def start_form_of(deployed: DeployedProcess) -> tuple[str | None, FormSchema | None]:
+    """The start event's element id and its form (None when the process has no start form)."""
     for spec in deployed.process.elements():
         if type(spec).__name__ == "StartEvent" and spec.bpmn_id:
             return spec.bpmn_id, deployed.form_for(spec.bpmn_id)

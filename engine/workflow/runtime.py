@@ -229,6 +229,16 @@ def waiting_elements(workflow: Any) -> list[str]:
     return [t.task_spec.bpmn_id for t in waiting if t.task_spec.bpmn_id]
 
 
+def path_taken(workflow: Any) -> tuple[list[str], list[str]]:
+    """(elements completed in order, elements active now) for drawing the case on its diagram."""
+    done = [t for t in workflow.get_tasks(state=TaskState.COMPLETED) if t.task_spec.bpmn_id]
+    done.sort(key=lambda t: t.last_state_change)
+    completed = list(dict.fromkeys(t.task_spec.bpmn_id for t in done))
+    active = [t.task_spec.bpmn_id for t in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING
+                                                               | TaskState.STARTED) if t.task_spec.bpmn_id]
+    return completed, list(dict.fromkeys(active))
+
+
 def is_timer_event(task: Any) -> bool:
     """True when the task is a timer event (a fired timer once completed)."""
     definition = getattr(task.task_spec, "event_definition", None)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-29 14:58:31.447561
+Create Date: 2026-11-29 15:04:49.919249
 """
 
 from __future__ import annotations
@@ -132,6 +132,37 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('user_id', 'group_id')
     )
+    op.create_table('attachments',
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('case_id', sa.Integer(), nullable=False),
+    sa.Column('uploaded_by', sa.String(length=80), nullable=False),
+    sa.Column('filename', sa.String(length=255), nullable=False),
+    sa.Column('content_type', sa.String(length=120), nullable=False),
+    sa.Column('size', sa.Integer(), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('storage_name', sa.String(length=80), nullable=False),
+    sa.Column('visibility', sa.String(length=10), nullable=False),
+    sa.Column('created_at', engine.db.models.UtcDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('storage_name')
+    )
+    with op.batch_alter_table('attachments', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_attachments_case_id'), ['case_id'], unique=False)
+
+    op.create_table('case_comments',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('case_id', sa.Integer(), nullable=False),
+    sa.Column('author', sa.String(length=80), nullable=False),
+    sa.Column('visibility', sa.String(length=10), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('created_at', engine.db.models.UtcDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('case_comments', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_case_comments_case_id'), ['case_id'], unique=False)
+
     op.create_table('case_events',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('case_id', sa.Integer(), nullable=False),
@@ -233,6 +264,14 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_case_events_case_id'))
 
     op.drop_table('case_events')
+    with op.batch_alter_table('case_comments', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_case_comments_case_id'))
+
+    op.drop_table('case_comments')
+    with op.batch_alter_table('attachments', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_attachments_case_id'))
+
+    op.drop_table('attachments')
     op.drop_table('memberships')
     op.drop_table('escalation_rules')
     with op.batch_alter_table('cases', schema=None) as batch_op:
