@@ -50,8 +50,9 @@ def _run(action: Callable[[], T]) -> T:
         for problem in exc.problems:
             click.echo(f"error: {problem}", err=True)
         sys.exit(1)
-    except FormValidationError:
-        raise
+    except FormValidationError as exc:
+        lines = [f"  {field}: {' '.join(messages)}" for field, messages in exc.errors.items()]
+        raise click.ClickException("datos inválidos:\n" + "\n".join(lines)) from exc
     except ServiceError as exc:
         raise click.ClickException(str(exc)) from exc
 

@@ -8,7 +8,6 @@ from typing import Any
 import click
 
 from engine.services import cases, tasks
-from engine.services.errors import FormValidationError
 from engine.services.people import get_actor
 from engine.services.views import CaseView, TaskView
 
@@ -37,11 +36,6 @@ def _show_task(task: TaskView, indent: str = "") -> None:
                f"formulario {task.form_id}")
 
 
-def _form_errors(exc: FormValidationError) -> click.ClickException:
-    lines = [f"  {field}: {' '.join(messages)}" for field, messages in exc.errors.items()]
-    return click.ClickException("el formulario tiene errores:\n" + "\n".join(lines))
-
-
 def register(main: click.Group, context: Any, run: Any) -> None:
     """Add the casos/tareas command groups to the main CLI."""
 
@@ -56,7 +50,7 @@ def register(main: click.Group, context: Any, run: Any) -> None:
     def report(username: str, data: str, requester: str | None) -> None:
         """Reporta un caso con los datos del formulario de inicio."""
         with context() as ctx:
-            _show_case(_checked(run, lambda: cases.start_case(
+            _show_case(run(lambda: cases.start_case(
                 ctx, get_actor(ctx, username), _data(data), requester=requester)))
 
     @casos.command("ver")
@@ -93,7 +87,7 @@ def register(main: click.Group, context: Any, run: Any) -> None:
     def complete(task_id: str, username: str, data: str) -> None:
         """Completa una tarea con los datos de su formulario."""
         with context() as ctx:
-            _show_case(_checked(run, lambda: cases.complete_task(ctx, get_actor(ctx, username), task_id,
+            _show_case(run(lambda: cases.complete_task(ctx, get_actor(ctx, username), task_id,
                                                                  _data(data))))
 
     @tareas.command("tomar")
@@ -103,13 +97,6 @@ def register(main: click.Group, context: Any, run: Any) -> None:
         """Toma una tarea de sus grupos."""
         with context() as ctx:
             _show_task(run(lambda: tasks.claim_task(ctx, get_actor(ctx, username), task_id)))
-
-
-def _checked(run: Any, action: Any) -> Any:
-    try:
-        return run(action)
-    except FormValidationError as exc:
-        raise _form_errors(exc) from exc
 
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from lxml import etree
 
 
@@ -13,8 +15,16 @@ class UnsafeXmlError(ValueError):
         self.line = line
 
 
+_DOCTYPE = re.compile(rb"<!DOCTYPE", re.IGNORECASE)
+
+
 def parse_xml(content: bytes) -> etree._ElementTree:
     """Parse bytes into a tree, refusing any DOCTYPE: BPMN never needs one, attacks always do."""
+    found = _DOCTYPE.search(content)
+    if found is not None:
+        # Said before parsing: libxml2's own errors about entities would hide the real reason.
+        line = content.count(b"\n", 0, found.start()) + 1
+        raise UnsafeXmlError("El archivo declara un DOCTYPE/DTD; no se permiten entidades en BPMN", line)
     parser = etree.XMLParser(
         resolve_entities=False,
         no_network=True,
@@ -26,8 +36,7 @@ def parse_xml(content: bytes) -> etree._ElementTree:
     try:
         tree = etree.ElementTree(etree.fromstring(content, parser))
     except etree.XMLSyntaxError as exc:
-        line = exc.position[0] if exc.position else None
-        raise UnsafeXmlError(f"XML mal formado: {exc.msg}", line) from exc
+        raise UnsafeXmlError(f"XML mal formado: {exc.msg}", exc.position[0] if exc.position else None) from exc
     docinfo = tree.docinfo
     if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
         raise UnsafeXmlError("El archivo declara un DOCTYPE/DTD; no se permiten entidades en BPMN", 1)

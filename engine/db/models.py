@@ -111,7 +111,7 @@ class Deployment(Base):
     __tablename__ = "deployments"
     __table_args__ = (
         UniqueConstraint("process_id", "version"),
-        UniqueConstraint("process_id", "content_hash"),
+        Index("ix_deployments_process_hash", "process_id", "content_hash"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     process_id: Mapped[str] = mapped_column(String(200))

@@ -90,7 +90,9 @@ class RuleChecker:
         local = etree.QName(element).localname
         namespace = etree.QName(element).namespace
         if element.get("id") in ("Start", "End"):
-            self._add(element, f"el id '{element.get('id')}' está reservado por el motor; use un id como StartEvent_1")
+            reserved = element.get("id")
+            self._add(element, f"el id '{reserved}' está reservado por el motor; use un id al estilo de Camunda "
+                               "Modeler (StartEvent_1, EndEvent_1, Activity_...)")
         if namespace == CAMUNDA_NS and local in UNSUPPORTED_EXTENSIONS:
             self._add(element.getparent().getparent(), UNSUPPORTED_EXTENSIONS[local])
         if namespace != BPMN_NS:
@@ -106,6 +108,25 @@ class RuleChecker:
     def _check_scriptTask(self, element: etree._Element, lanes: set[str]) -> None:
         self._add(element, "las tareas de script no se permiten: use una tarea de servicio "
                            "con camunda:type=\"external\" y un tema (topic) registrado")
+
+    def _check_manualTask(self, element: etree._Element, lanes: set[str]) -> None:
+        self._add(element, "nadie puede completar una tarea manual: use una tarea de usuario (con formulario) "
+                           "o una tarea de servicio")
+
+    def _check_task(self, element: etree._Element, lanes: set[str]) -> None:
+        self._add(element, "una tarea sin tipo no la completa nadie: márquela como tarea de usuario o de servicio")
+
+    def _check_sendTask(self, element: etree._Element, lanes: set[str]) -> None:
+        self._add(element, "las tareas de envío no se soportan: use una tarea de servicio con un tema registrado")
+
+    def _check_receiveTask(self, element: etree._Element, lanes: set[str]) -> None:
+        self._add(element, "las tareas de recepción no se soportan: el motor no entrega mensajes")
+
+    def _check_messageEventDefinition(self, element: etree._Element, lanes: set[str]) -> None:
+        self._add(element.getparent(), "los eventos de mensaje no se soportan: el motor no entrega mensajes")
+
+    def _check_signalEventDefinition(self, element: etree._Element, lanes: set[str]) -> None:
+        self._add(element.getparent(), "los eventos de señal no se soportan: el motor no entrega señales")
 
     def _check_businessRuleTask(self, element: etree._Element, lanes: set[str]) -> None:
         self._add(element, "las tareas de reglas de negocio (DMN) aún no se soportan; use una tarea de servicio")

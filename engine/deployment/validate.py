@@ -79,10 +79,13 @@ def _load_forms(
             problems.append(DeploymentProblem(source.name, "el formulario no está en UTF-8"))
             continue
         except FormDefinitionError as exc:
-            problems.extend(DeploymentProblem(source.name, p) for p in exc.problems)
+            prefix = f"{source.name}: "
+            problems.extend(DeploymentProblem(source.name, p.removeprefix(prefix)) for p in exc.problems)
             continue
         if schema.id in schemas:
-            problems.append(DeploymentProblem(source.name, f"id de formulario '{schema.id}' repetido en otro archivo"))
+            first = next(name for name, form_id in files.items() if form_id == schema.id)
+            message = f"id de formulario '{schema.id}' repetido (ya está en {first})"
+            problems.append(DeploymentProblem(source.name, message))
             continue
         schemas[schema.id], texts[schema.id] = schema, text
         files[source.name.rsplit("/", 1)[-1]] = schema.id

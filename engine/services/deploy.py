@@ -42,13 +42,14 @@ def deploy(ctx: ServiceContext, deployed_by: str, bpmn: SourceFile, forms: Seque
     checked = validate_files(ctx, bpmn, forms)
     now = ctx.clock.now()
     with ctx.db.write() as session:
-        existing = session.scalar(select(Deployment).where(Deployment.process_id == checked.process_id,
-                                                           Deployment.content_hash == checked.content_hash))
-        if existing is not None:
-            return _view(existing, created=False)
-        last = session.scalar(select(func.max(Deployment.version)).where(Deployment.process_id == checked.process_id))
+        latest = session.scalar(select(Deployment).where(Deployment.process_id == checked.process_id)
+                                 .order_by(Deployment.version.desc()).limit(1))
+        # As Camunda does: only a copy of the newest version is "no change"; redeploying older content is a
+        # rollback and becomes the newest version.
+        if latest is not None and latest.content_hash == checked.content_hash:
+            return _view(latest, created=False)
         row = Deployment(
-            process_id=checked.process_id, version=(last or 0) + 1, name=checked.name,
+            process_id=checked.process_id, version=(latest.version if latest else 0) + 1, name=checked.name,
             content_hash=checked.content_hash, bpmn_name=bpmn.name,
             bpmn_xml=bpmn.content.decode("utf-8"),
             forms_json=json.dumps({"forms": checked.form_texts, "files": checked.form_files}, ensure_ascii=False),

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-29 15:04:49.919249
+Create Date: 2026-11-29 15:07:24.988482
 """
 
 from __future__ import annotations
@@ -34,9 +34,11 @@ def upgrade() -> None:
     sa.Column('deployed_by', sa.String(length=80), nullable=False),
     sa.Column('deployed_at', engine.db.models.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('process_id', 'content_hash'),
     sa.UniqueConstraint('process_id', 'version')
     )
+    with op.batch_alter_table('deployments', schema=None) as batch_op:
+        batch_op.create_index('ix_deployments_process_hash', ['process_id', 'content_hash'], unique=False)
+
     op.create_table('groups',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=120), nullable=False),
@@ -289,5 +291,8 @@ def downgrade() -> None:
     op.drop_table('ticket_sequences')
     op.drop_table('help_desks')
     op.drop_table('groups')
+    with op.batch_alter_table('deployments', schema=None) as batch_op:
+        batch_op.drop_index('ix_deployments_process_hash')
+
     op.drop_table('deployments')
     # ### end Alembic commands ###
