@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.db.models import CaseEvent
+from engine.db.models import Case, CaseEvent
 
 GENESIS = "0" * 64
 
@@ -56,13 +56,9 @@ def chain_hash(prev_hash: str, text: str) -> str:
     return hashlib.sha256((prev_hash + text).encode("utf-8")).hexdigest()
 
 
-def append_events(session: Session, case_id: int, events: Sequence[NewEvent]) -> list[CaseEvent]:
-    """Append events at the end of the case's chain (inside the caller's transaction)."""
-    last = session.execute(
-        select(CaseEvent.seq, CaseEvent.hash).where(CaseEvent.case_id == case_id)
-        .order_by(CaseEvent.seq.desc()).limit(1)
-    ).first()
-    seq, prev = (last[0], last[1]) if last else (0, GENESIS)
+def append_events(session: Session, case: Case, events: Sequence[NewEvent]) -> list[CaseEvent]:
+    """Append events at the end of the case's chain and move its head (inside the caller's transaction)."""
+    case_id, seq, prev = case.id, case.audit_seq, case.audit_head
     rows = []
     for event in events:
         seq += 1
@@ -76,6 +72,7 @@ def append_events(session: Session, case_id: int, events: Sequence[NewEvent]) ->
         ))
         prev = digest
     session.add_all(rows)
+    case.audit_seq, case.audit_head = seq, prev
     return rows
 
 
@@ -104,8 +101,3 @@ def verify_case(session: Session, case_id: int, expected_last_hash: str | None =
     if problem is None and expected_last_hash is not None and rows[-1].hash != expected_last_hash:
         return ChainProblem(case_id, rows[-1].seq, "faltan eventos al final de la cadena (cola truncada)")
     return problem
-
-
-def event_count(session: Session, case_id: int) -> int:
-    """Number of events of a case."""
-    return int(session.scalar(select(func.count()).where(CaseEvent.case_id == case_id)) or 0)

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from engine.db.models import Case, OutboxMessage
 from engine.services import cases
+from engine.services.caseview import case_view
 from engine.services.context import ServiceContext
 from engine.services.people import get_actor
 from engine.services.views import CaseView
@@ -85,7 +86,7 @@ def assert_reload_is_stable(ctx: ServiceContext, case_id: int) -> None:
         assert runtime.case_variables(workflow) == json.loads(row.data_json)
         assert runtime.next_timer_at(workflow) == row.next_timer_at
         ready = sorted(str(t.id) for t in runtime.ready_user_tasks(workflow))
-        assert ready == sorted(t.id for t in cases.case_view(session, row).ready_tasks)
+        assert ready == sorted(t.id for t in case_view(session, row).ready_tasks)
         assert runtime.is_completed(workflow) == (not row.is_open)
 
 

@@ -150,8 +150,9 @@ class Case(Base):
     workflow_json: Mapped[str] = mapped_column(Text)
     serializer_version: Mapped[str] = mapped_column(String(80))
     version: Mapped[int] = mapped_column(Integer, default=1)
-    # Head of the audit chain: a truncated tail no longer matches it.
+    # Head of the audit chain and its length: a truncated tail no longer matches them.
     audit_head: Mapped[str] = mapped_column(String(64), default="0" * 64)
+    audit_seq: Mapped[int] = mapped_column(Integer, default=0)
     next_timer_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 from engine.db.models import Case, Deployment, InboxTask, TaskCandidate
 from engine.forms import default_values
 from engine.services.access import READ_ALL_ROLES, actor_help_desks, ensure_can_view, may_work_on
-from engine.services.cases import MAIN_PROCESS, case_view, latest_deployment, start_form_of
+from engine.services.cases import MAIN_PROCESS, latest_deployment, start_form_of
+from engine.services.caseview import case_view
 from engine.services.context import ServiceContext
 from engine.services.errors import NotFoundError
 from engine.services.lookups import form_options
@@ -81,7 +82,8 @@ def _visible_cases(session: Session, actor: Actor, mine: bool) -> Select[tuple[C
     desks = actor_help_desks(session, actor)
     worked = select(InboxTask.case_id).where(or_(InboxTask.assignee == actor.username,
                                                  InboxTask.completed_by == actor.username))
-    candidate = select(InboxTask.case_id).join(TaskCandidate, TaskCandidate.task_id == InboxTask.id).where(or_(
+    candidate = select(InboxTask.case_id).join(TaskCandidate, TaskCandidate.task_id == InboxTask.id).where(
+        InboxTask.completed_at.is_(None), or_(
         (TaskCandidate.kind == "group") & TaskCandidate.name.in_(actor.groups or {""}),
         (TaskCandidate.kind == "user") & (TaskCandidate.name == actor.username)))
     return query.where(or_(Case.requester == actor.username, Case.help_desk_code.in_(desks),

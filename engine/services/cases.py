@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -10,14 +9,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.audit import NewEvent
-from engine.db.models import Case, CaseEvent, Deployment, HelpDesk, InboxTask
+from engine.db.models import Case, Deployment, HelpDesk, InboxTask
 from engine.forms import FormSchema, validate_submission
-from engine.services.access import ensure_can_view, ensure_may_complete
+from engine.services.access import ensure_can_view, ensure_may_complete, may_work_on
+from engine.services.caseview import case_view
 from engine.services.context import DeployedProcess, ServiceContext
 from engine.services.errors import ConflictError, ForbiddenError, FormValidationError, NotFoundError
 from engine.services.lookups import form_options
 from engine.services.stepping import Step, lock_case
-from engine.services.views import Actor, CaseView, EventView, TaskView
+from engine.services.views import Actor, CaseView
 from engine.workflow import runtime
 
 MAIN_PROCESS = "mesa_de_ayuda"
@@ -58,7 +58,7 @@ def start_case(ctx: ServiceContext, actor: Actor, data: Mapping[str, Any], *, pr
         step.finish(NewEvent("case.started", actor.username, now, start_id,
                              {"process_id": process_id, "version": deployment.version, "data": dict(variables),
                               "requester": owner}))
-        return case_view(session, case)
+        return step.view()
 
 
 def complete_task(ctx: ServiceContext, actor: Actor, task_id: str, data: Mapping[str, Any]) -> CaseView:
@@ -69,8 +69,10 @@ def complete_task(ctx: ServiceContext, actor: Actor, task_id: str, data: Mapping
         if row is None:
             raise NotFoundError(f"la tarea {task_id} no existe")
         case = lock_case(session, row.case_id)
-        ensure_can_view(session, actor, case)
-        session.refresh(row)
+        if session.get_bind().dialect.name == "postgresql":
+            session.refresh(row)  # read before the row lock: another completion may have committed since
+        if not may_work_on(actor, row):
+            ensure_can_view(session, actor, case)
         if row.completed_at is not None:
             who = f" por {row.completed_by}" if row.completed_by else ""
             raise ConflictError(f"la tarea '{row.name}' ya no está pendiente ({row.outcome}{who})")
@@ -87,7 +89,7 @@ def complete_task(ctx: ServiceContext, actor: Actor, task_id: str, data: Mapping
         step.run(lambda: runtime.complete_user_task(workflow, task, values, now, step.log))
         step.finish(NewEvent("task.completed", actor.username, now, row.element_id,
                              {"task_id": task_id, "name": row.name, "data": values}), completed_task_id=task_id)
-        return case_view(session, case)
+        return step.view()
 
 
 def get_case(ctx: ServiceContext, actor: Actor, case_id: int, *, with_history: bool = True) -> CaseView:
@@ -107,25 +109,6 @@ def latest_deployment(session: Session, process_id: str) -> Deployment:
     if row is None:
         raise NotFoundError(f"el proceso '{process_id}' no está desplegado (ejecute mesa-ayuda init)")
     return row
-
-
-def case_view(session: Session, case: Case, *, with_history: bool = False) -> CaseView:
-    """Plain view of a case row (no workflow loading)."""
-    rows = session.scalars(select(InboxTask).where(InboxTask.case_id == case.id, InboxTask.completed_at.is_(None))
-                           .order_by(InboxTask.created_at, InboxTask.id)).all()
-    history: tuple[EventView, ...] = ()
-    if with_history:
-        events = session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.seq))
-        history = tuple(EventView.of(e) for e in events)
-    version = session.scalar(select(Deployment.version).where(Deployment.id == case.deployment_id)) or 0
-    return CaseView(
-        id=case.id, ticket=case.ticket, process_id=case.process_id, process_version=version, state=case.state,
-        is_open=case.is_open, requester=case.requester, help_desk_code=case.help_desk_code, subject=case.subject,
-        application=case.application, data=json.loads(case.data_json), ready_tasks=tuple(TaskView.of(r, case)
-                                                                                        for r in rows),
-        created_at=case.created_at, updated_at=case.updated_at, closed_at=case.closed_at,
-        next_timer_at=case.next_timer_at, history=history,
-    )
 
 
 def start_form_of(deployed: DeployedProcess) -> tuple[str | None, FormSchema | None]:

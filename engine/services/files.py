@@ -78,10 +78,10 @@ def add_attachment(ctx: ServiceContext, actor: Actor, case_id: int, filename: st
                              content_type=content_type, size=len(content), visibility=visibility,
                              sha256=hashlib.sha256(content).hexdigest(), storage_name=storage, created_at=now)
             session.add(row)
-            events = append_events(session, case.id, [NewEvent("attachment.added", actor.username, now, None, {
+            append_events(session, case, [NewEvent("attachment.added", actor.username, now, None, {
                 "attachment_id": row.id, "filename": name, "size": len(content), "sha256": row.sha256,
                 "visibility": visibility})])
-            case.audit_head, case.updated_at = events[-1].hash, now
+            case.updated_at = now
             return _view(row)
     except BaseException:
         path.unlink(missing_ok=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 from engine.db.models import InboxTask, TaskCandidate
 from engine.expressions import ExpressionError, evaluate_text
@@ -18,11 +18,14 @@ if TYPE_CHECKING:
 DEFAULT_PRIORITY = 50
 
 
-def sync_inbox(step: Step, ready: list[Any], completed_task_id: str | None) -> None:
-    """Close rows of tasks no longer ready, add rows for newly ready ones (assignments on open rows stay)."""
+def sync_inbox(step: Step, ready: list[Any], completed_task_id: str | None) -> list[InboxTask]:
+    """Close rows of tasks no longer ready, add rows for newly ready ones (assignments on open rows stay);
+    return the open rows in creation order."""
     session, case = step.session, step.case
-    open_rows = {row.id: row for row in session.scalars(
-        select(InboxTask).where(InboxTask.case_id == case.id, InboxTask.completed_at.is_(None)))}
+    open_rows: dict[str, InboxTask] = {}
+    if not step.is_new:  # a case being started has no rows yet
+        open_rows = {row.id: row for row in session.scalars(
+            select(InboxTask).where(InboxTask.case_id == case.id, InboxTask.completed_at.is_(None)))}
     ready_ids = {str(task.id) for task in ready}
     for row_id, row in open_rows.items():
         if row_id not in ready_ids:
@@ -30,14 +33,15 @@ def sync_inbox(step: Step, ready: list[Any], completed_task_id: str | None) -> N
             row.completed_at = step.now
             row.completed_by = step.actor.username if completed else None
             row.outcome = "completed" if completed else "cancelled"
+    still_open = [row for row_id, row in open_rows.items() if row_id in ready_ids]
     for task in ready:
         if str(task.id) not in open_rows:
-            _add_row(step, task)
-    if open_rows.keys() - ready_ids:
-        session.execute(delete(TaskCandidate).where(TaskCandidate.task_id.in_(open_rows.keys() - ready_ids)))
+            still_open.append(_add_row(step, task))
+    # Candidate rows of closed tasks stay (who could have done it); inbox queries join on open tasks only.
+    return still_open
 
 
-def _add_row(step: Step, task: Any) -> None:
+def _add_row(step: Step, task: Any) -> InboxTask:
     element_id = task.task_spec.bpmn_id
     camunda = runtime.camunda_of(task)
     values = _Evaluator(step, task)
@@ -57,6 +61,7 @@ def _add_row(step: Step, task: Any) -> None:
     step.session.add(row)
     step.session.add_all([TaskCandidate(task_id=row.id, kind="group", name=g) for g in groups]
                          + [TaskCandidate(task_id=row.id, kind="user", name=u) for u in users])
+    return row
 
 
 class _Evaluator:

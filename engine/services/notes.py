@@ -66,9 +66,8 @@ def add_comment(ctx: ServiceContext, actor: Actor, case_id: int, body: str,
             message = queue_email(session, case_id=case.id, template="respuesta_caso", recipient=requester.email,
                                   values=values, now=now)
             emails.append(message.message_id)
-        rows = append_events(session, case.id, [NewEvent("comment.added", actor.username, now, None, {
+        append_events(session, case, [NewEvent("comment.added", actor.username, now, None, {
             "comment_id": comment.id, "visibility": visibility, "body": text, "emails": emails})])
-        case.audit_head = rows[-1].hash
         case.updated_at = now
         return CommentView(comment.id, comment.author, comment.visibility, comment.body, comment.created_at)
 

@@ -12,14 +12,15 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine.audit import NewEvent, append_events
-from engine.db.models import Case
+from engine.db.models import Case, InboxTask
 from engine.deadlines import UnknownDeadlineError, plazo_function
 from engine.effects import EffectEnv
 from engine.expressions import ExpressionError
+from engine.services.caseview import case_view
 from engine.services.context import DeployedProcess, ServiceContext
 from engine.services.errors import ConflictError, NotFoundError, ProcessError
 from engine.services.inbox import sync_inbox
-from engine.services.views import Actor
+from engine.services.views import Actor, CaseView
 from engine.workflow import runtime
 from engine.workflow.script_engine import SafeScriptEngine, ServiceCall
 
@@ -52,6 +53,8 @@ class Step:
         self.engine = SafeScriptEngine(functions={"plazo": plazo_function(ctx.settings, now)},
                                        services=self._run_service)
         self.workflow: Any = None
+        self.open_rows: list[InboxTask] = []
+        self.is_new = False
 
     def load(self) -> Any:
         """The case's workflow, rebuilt from its saved state against its pinned spec."""
@@ -60,6 +63,7 @@ class Step:
 
     def new(self) -> Any:
         """A fresh workflow for a case being started."""
+        self.is_new = True
         self.workflow = runtime.new_workflow(self.deployed.process, self.engine)
         return self.workflow
 
@@ -90,6 +94,13 @@ class Step:
 
     def finish(self, main: NewEvent | None, completed_task_id: str | None = None) -> list[NewEvent]:
         """Project and persist everything the step changed; return the events appended."""
+        # One flush at the end: an autoflush mid-way would write the case row (and its state) twice.
+        with self.session.no_autoflush:
+            events = self._project(main, completed_task_id)
+        self._flush()
+        return events
+
+    def _project(self, main: NewEvent | None, completed_task_id: str | None) -> list[NewEvent]:
         wf, case = self.workflow, self.case
         after = runtime.case_variables(wf)
         ready = runtime.ready_user_tasks(wf)
@@ -103,15 +114,16 @@ class Step:
         case.ticket = case.ticket or _text(after.get("ticket"))
         if runtime.is_completed(wf) and case.is_open:
             case.is_open, case.closed_at = False, self.now
-        sync_inbox(self, ready, completed_task_id)
+        self.open_rows = sync_inbox(self, ready, completed_task_id)
         events = [*([main] if main else []), *self._timer_events(), *self.service_events]
         if events:  # the step's leading event carries what changed overall
             events[0] = _with_summary(events[0], self.before, after, previous_state, case.state)
-        rows = append_events(self.session, case.id, events)
-        if rows:
-            case.audit_head = rows[-1].hash
-        self._flush()
+        append_events(self.session, case, events)
         return events
+
+    def view(self) -> CaseView:
+        """The case as it is after this step (no further queries)."""
+        return case_view(self.session, self.case, rows=self.open_rows, version=self.deployed.version)
 
     def _timer_events(self) -> Iterable[NewEvent]:
         for task in self.log.completed:

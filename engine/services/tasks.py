@@ -115,9 +115,8 @@ def _change_assignee(ctx: ServiceContext, actor: Actor, task_id: str, new: str |
             raise ConflictError(f"la tarea '{row.name}' ya no está pendiente")
         _check_assignment(session, actor, row, new, kind)
         old, row.assignee = row.assignee, new
-        events = append_events(session, case.id, [NewEvent(kind, actor.username, now, row.element_id, {
+        append_events(session, case, [NewEvent(kind, actor.username, now, row.element_id, {
             "task_id": task_id, "name": row.name, "assignee": {"before": old, "after": new}})])
-        case.audit_head = events[-1].hash
         case.updated_at = now
         session.flush()
         return TaskView.of(row, case)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-29 15:07:24.988482
+Create Date: 2026-11-29 15:09:38.974470
 """
 
 from __future__ import annotations
@@ -103,6 +103,7 @@ def upgrade() -> None:
     sa.Column('serializer_version', sa.String(length=80), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('audit_head', sa.String(length=64), nullable=False),
+    sa.Column('audit_seq', sa.Integer(), nullable=False),
     sa.Column('next_timer_at', engine.db.models.UtcDateTime(timezone=True), nullable=True),
     sa.Column('created_at', engine.db.models.UtcDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', engine.db.models.UtcDateTime(timezone=True), nullable=False),

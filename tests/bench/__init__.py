@@ -1,0 +1,1 @@
+"""Benchmarks (run as modules, never collected by pytest)."""
