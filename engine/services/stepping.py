@@ -102,8 +102,8 @@ class Step:
 
     def _project(self, main: NewEvent | None, completed_task_id: str | None) -> list[NewEvent]:
         wf, case = self.workflow, self.case
-        after = runtime.case_variables(wf)
         ready = runtime.ready_user_tasks(wf)
+        after = runtime.case_variables(wf, ready)
         previous_state = case.state
         case.state = _visible_state(case.state, self.log.completed, ready)
         case.data_json = json.dumps(after, sort_keys=True, ensure_ascii=False, default=str)

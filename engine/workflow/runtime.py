@@ -209,9 +209,9 @@ def is_completed(workflow: Any) -> bool:
     return bool(workflow.is_completed())
 
 
-def case_variables(workflow: Any) -> dict[str, Any]:
+def case_variables(workflow: Any, ready: list[Any] | None = None) -> dict[str, Any]:
     """The case's current variables: the data the live tokens carry (or the final data)."""
-    ready = ready_user_tasks(workflow)
+    ready = ready_user_tasks(workflow) if ready is None else ready
     if ready:
         merged: dict[str, Any] = {}
         for task in ready:
