@@ -9,7 +9,9 @@ export MESA_INSTANCE_PATH ?= $(CURDIR)/instance
 
 .PHONY: demo test lint typecheck unit bench postgres install clean
 
-install: $(PY_STAMP) $(NPM_STAMP)
+VENDOR_STAMP := web/static/vendor/.stamp
+
+install: $(PY_STAMP) $(NPM_STAMP) $(VENDOR_STAMP)
 
 $(PY_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,15 +23,14 @@ $(NPM_STAMP): package.json package-lock.json
 	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	rm -f node_modules/.stamp-* && touch $@
 
-## demo: the application with demo data on SQLite (instance/mesa.db)
+# The form-js and bpmn-js viewers, served by the web app from its own origin.
+$(VENDOR_STAMP): $(NPM_STAMP) tools/vendor_assets.py
+	$(PYTHON) tools/vendor_assets.py >/dev/null
+	touch $@
+
+## demo: the web application with demo data on SQLite (instance/mesa.db), its scheduler and a local mail sink
 demo: install
-	$(BIN)/mesa-ayuda init --demo
-	@echo
-	@echo "Pruebe el proceso desde la terminal, por ejemplo:"
-	@echo "  $(BIN)/mesa-ayuda casos reportar --como solicitante --datos '{\"mesa\":\"ti\",\"aplicacion\":\"SISCONPES\",\"tipo\":\"incidencia\",\"asunto\":\"No carga el tablero\",\"descripcion\":\"Aparece un error 500 al ingresar\",\"canal\":\"portal\",\"contacto\":\"sofia@example.org\"}'"
-	@echo "  $(BIN)/mesa-ayuda tareas listar --como nivel1"
-	@echo "El planificador (temporizadores y correo) queda corriendo; Ctrl+C para salir."
-	$(BIN)/mesa-ayuda scheduler
+	$(BIN)/mesa-ayuda serve --demo
 
 postgres:
 	@tools/ensure-postgres.sh

@@ -262,3 +262,13 @@ class Attachment(Base):
     storage_name: Mapped[str] = mapped_column(String(80), unique=True)
     visibility: Mapped[str] = mapped_column(String(10), default="public")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class LoginFailure(Base):
+    """One failed sign-in, under a key such as 'usuario:nivel1' or 'ip:203.0.113.7'."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_key_failed_at", "key", "failed_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200))
+    failed_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)

@@ -49,6 +49,21 @@ def ensure_can_view(session: Session, actor: Actor, case: Case) -> None:
         raise NotFoundError(f"el caso {case.id} no existe")
 
 
+def ensure_can_view_task(session: Session, actor: Actor, case: Case, task_id: str) -> None:
+    """Like ensure_can_view, but the error speaks of the task: the case's id is not revealed."""
+    if not can_view_case(session, actor, case):
+        raise NotFoundError(f"la tarea {task_id} no existe")
+
+
+OUTCOMES = {"completed": "completada", "cancelled": "cancelada"}
+
+
+def outcome_text(row: InboxTask) -> str:
+    """How a closed task ended, in Spanish ('completada por nivel1')."""
+    text = OUTCOMES.get(row.outcome or "", row.outcome or "cerrada")
+    return f"{text} por {row.completed_by}" if row.completed_by else text
+
+
 def is_candidate(actor: Actor, row: InboxTask) -> bool:
     """The actor is among the task's candidate users or groups."""
     users = set(filter(None, row.candidate_users.split(",")))

@@ -10,7 +10,13 @@ from sqlalchemy.orm import Session
 
 from engine.db.models import Case, Deployment, InboxTask, TaskCandidate
 from engine.forms import default_values
-from engine.services.access import READ_ALL_ROLES, actor_help_desks, ensure_can_view, may_work_on
+from engine.services.access import (
+    READ_ALL_ROLES,
+    actor_help_desks,
+    ensure_can_view,
+    ensure_can_view_task,
+    may_work_on,
+)
 from engine.services.cases import MAIN_PROCESS, latest_deployment, start_form_of
 from engine.services.caseview import case_view
 from engine.services.context import ServiceContext
@@ -98,7 +104,7 @@ def task_detail(ctx: ServiceContext, actor: Actor, task_id: str) -> TaskDetail:
             raise NotFoundError(f"la tarea {task_id} no existe")
         case = session.get(Case, row.case_id)
         assert case is not None  # foreign key
-        ensure_can_view(session, actor, case)
+        ensure_can_view_task(session, actor, case, task_id)
         deployed = ctx.specs.get(session, case.deployment_id)
         form = deployed.form_for(row.element_id)
         variables = _task_variables(ctx, session, case, task_id)

@@ -11,7 +11,13 @@ from sqlalchemy.orm import Session
 from engine.audit import NewEvent
 from engine.db.models import Case, Deployment, HelpDesk, InboxTask
 from engine.forms import FormSchema, validate_submission
-from engine.services.access import ensure_can_view, ensure_may_complete, may_work_on
+from engine.services.access import (
+    ensure_can_view,
+    ensure_can_view_task,
+    ensure_may_complete,
+    may_work_on,
+    outcome_text,
+)
 from engine.services.caseview import case_view
 from engine.services.context import DeployedProcess, ServiceContext
 from engine.services.errors import ConflictError, ForbiddenError, FormValidationError, NotFoundError
@@ -72,10 +78,9 @@ def complete_task(ctx: ServiceContext, actor: Actor, task_id: str, data: Mapping
         if session.get_bind().dialect.name == "postgresql":
             session.refresh(row)  # read before the row lock: another completion may have committed since
         if not may_work_on(actor, row):
-            ensure_can_view(session, actor, case)
+            ensure_can_view_task(session, actor, case, task_id)
         if row.completed_at is not None:
-            who = f" por {row.completed_by}" if row.completed_by else ""
-            raise ConflictError(f"la tarea '{row.name}' ya no está pendiente ({row.outcome}{who})")
+            raise ConflictError(f"la tarea '{row.name}' ya no está pendiente ({outcome_text(row)})")
         ensure_may_complete(actor, row)
         step = Step(ctx, session, case, actor, now)
         workflow = step.load()

@@ -6,6 +6,7 @@ import hashlib
 import re
 import secrets
 from collections.abc import Sequence
+from functools import cache
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -81,7 +82,9 @@ def authenticate(ctx: ServiceContext, username: str, password: str) -> Actor | N
     """The actor when the password matches, else None."""
     with ctx.db.read() as session:
         user = session.scalar(select(User).where(User.username == username, User.active.is_(True)))
-        if user is None or not verify_password(password, user.password_hash):
+        # Hash even for unknown users so response time does not tell which user names exist.
+        stored = user.password_hash if user is not None else _dummy_hash()
+        if not verify_password(password, stored) or user is None:
             return None
         return load_actor(session, username)
 
@@ -90,6 +93,11 @@ def get_actor(ctx: ServiceContext, username: str) -> Actor:
     """The actor of an existing, active user."""
     with ctx.db.read() as session:
         return load_actor(session, username)
+
+
+@cache
+def _dummy_hash() -> str:
+    return hash_password("contraseña que nadie usa")
 
 
 def _digest(token: str) -> str:

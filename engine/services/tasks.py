@@ -10,7 +10,13 @@ from sqlalchemy.orm import Session
 
 from engine.audit import NewEvent, append_events
 from engine.db.models import Case, InboxTask, TaskCandidate, User
-from engine.services.access import READ_ALL_ROLES, actor_help_desks, ensure_can_view, is_candidate
+from engine.services.access import (
+    READ_ALL_ROLES,
+    actor_help_desks,
+    ensure_can_view_task,
+    is_candidate,
+    outcome_text,
+)
 from engine.services.context import ServiceContext
 from engine.services.errors import ConflictError, ForbiddenError, NotFoundError
 from engine.services.stepping import lock_case
@@ -109,10 +115,10 @@ def _change_assignee(ctx: ServiceContext, actor: Actor, task_id: str, new: str |
         if row is None:
             raise NotFoundError(f"la tarea {task_id} no existe")
         case = lock_case(session, row.case_id)
-        ensure_can_view(session, actor, case)
+        ensure_can_view_task(session, actor, case, task_id)
         session.refresh(row)
         if row.completed_at is not None:
-            raise ConflictError(f"la tarea '{row.name}' ya no está pendiente")
+            raise ConflictError(f"la tarea '{row.name}' ya no está pendiente ({outcome_text(row)})")
         _check_assignment(session, actor, row, new, kind)
         old, row.assignee = row.assignee, new
         append_events(session, case, [NewEvent(kind, actor.username, now, row.element_id, {

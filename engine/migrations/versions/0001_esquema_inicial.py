@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-29 15:09:38.974470
+Create Date: 2026-11-29 15:30:32.590935
 """
 
 from __future__ import annotations
@@ -57,6 +57,16 @@ def upgrade() -> None:
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.PrimaryKeyConstraint('code')
     )
+    op.create_table('login_failures',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('key', sa.String(length=200), nullable=False),
+    sa.Column('failed_at', engine.db.models.UtcDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('login_failures', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_login_failures_failed_at'), ['failed_at'], unique=False)
+        batch_op.create_index('ix_login_failures_key_failed_at', ['key', 'failed_at'], unique=False)
+
     op.create_table('ticket_sequences',
     sa.Column('prefix', sa.String(length=12), nullable=False),
     sa.Column('year', sa.Integer(), nullable=False),
@@ -290,6 +300,11 @@ def downgrade() -> None:
     op.drop_table('api_tokens')
     op.drop_table('users')
     op.drop_table('ticket_sequences')
+    with op.batch_alter_table('login_failures', schema=None) as batch_op:
+        batch_op.drop_index('ix_login_failures_key_failed_at')
+        batch_op.drop_index(batch_op.f('ix_login_failures_failed_at'))
+
+    op.drop_table('login_failures')
     op.drop_table('help_desks')
     op.drop_table('groups')
     with op.batch_alter_table('deployments', schema=None) as batch_op:

@@ -1,0 +1,1 @@
+"""Flask test-client tests of the web layer over a real SQLite database."""

@@ -1,0 +1,35 @@
+"""The home page (redirects by role) and the dashboard of auditors, process owners and administrators."""
+
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+
+from engine.services.access import READ_ALL_ROLES
+from engine.services.deploy import list_deployments
+from engine.services.tasks import count_tasks
+from web.context import current_actor, login_required, services
+from web.navigation import home_endpoint
+
+bp = Blueprint("main", __name__)
+
+
+@bp.route("/")
+@login_required
+def home() -> ResponseReturnValue:
+    """Send the actor to the page of their role."""
+    actor = current_actor()
+    assert actor is not None  # login_required
+    return redirect(url_for(home_endpoint(actor)))
+
+
+@bp.route("/tablero")
+@login_required
+def dashboard() -> ResponseReturnValue:
+    """Deployed processes with their case counts, and the open tasks the actor can see."""
+    actor = current_actor()
+    assert actor is not None  # login_required
+    sees_all = actor.role in READ_ALL_ROLES
+    deployments = list_deployments(services()) if sees_all else []
+    open_tasks = count_tasks(services(), actor, "all") if sees_all or actor.role == "agente" else None
+    return render_template("main/dashboard.html", deployments=deployments, open_tasks=open_tasks)
