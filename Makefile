@@ -7,7 +7,7 @@ PY_STAMP := $(VENV)/.stamp-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 NPM_STAMP := node_modules/.stamp-$(shell cat package.json package-lock.json | sha1sum | cut -c1-12)
 export MESA_INSTANCE_PATH ?= $(CURDIR)/instance
 
-.PHONY: demo test lint typecheck unit bench postgres install clean
+.PHONY: demo test lint typecheck bench postgres chromium install clean
 
 VENDOR_STAMP := web/static/vendor/.stamp
 
@@ -35,6 +35,13 @@ demo: install
 postgres:
 	@tools/ensure-postgres.sh
 
+# Browser tests drive Debian's Chromium (Playwright cannot download its own browsers here).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Instalando chromium (Debian) para las pruebas de navegador..."; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
 lint: install
 	$(BIN)/ruff check engine web tests tools
 
@@ -42,7 +49,7 @@ typecheck: install
 	$(BIN)/mypy
 
 ## test: the whole suite (lint, types, unit, workflow, integration on SQLite and PostgreSQL, BPMN lint)
-test: install postgres lint typecheck
+test: install postgres chromium lint typecheck
 	$(BIN)/pytest
 
 bench: install
