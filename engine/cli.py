@@ -207,6 +207,30 @@ def _announce(url: str, scheduler: bool, demo_smtp_url: str | None) -> None:
 
 
 @main.group()
+def mail() -> None:
+    """Correo saliente (bandeja de salida)."""
+
+
+@mail.command("send")
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 10_000))
+def mail_send(limit: int) -> None:
+    """Entrega ahora el correo pendiente (lo mismo que hace el planificador en cada barrido)."""
+    from engine.mail.delivery import deliver_due
+
+    with _context() as ctx:
+        try:
+            report = _run(lambda: deliver_due(ctx, limit=limit))
+        except ConfigError as exc:  # a malformed MESA_SMTP_URL
+            raise click.ClickException(str(exc)) from exc
+    if not report.enabled:
+        raise click.ClickException(report.note or "MESA_SMTP_URL no está configurado")
+    for outcome in report.outcomes:
+        detail = f" ({outcome.error})" if outcome.error else ""
+        click.echo(f"{outcome.status:7} {outcome.recipient} {outcome.message_id}{detail}")
+    click.echo(f"{report.sent} enviado(s), {report.retried} por reintentar, {report.failed} fallido(s)")
+
+
+@main.group()
 def audit() -> None:
     """Auditoría de los casos."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import shutil
@@ -18,7 +19,7 @@ from sqlalchemy import func, select, text
 
 from engine.bootstrap import DEMO_USERS
 from engine.cli import main
-from engine.clock import FixedClock
+from engine.clock import FixedClock, SystemClock
 from engine.config import Settings
 from engine.db.models import Deployment, User
 from engine.db.session import Database
@@ -28,6 +29,7 @@ from engine.services.context import ServiceContext
 from engine.services.people import actor_for_token, authenticate, get_actor
 from engine.services.views import CaseView
 from tests.conftest import FIXTURES, ROOT, T0
+from tests.integration import smtp_server
 
 BAD = FIXTURES / "bad"
 MAIN_DIAGRAM = ROOT / "bpmn" / "mesa_de_ayuda.bpmn"
@@ -448,3 +450,20 @@ def test_topics_known_to_validate_are_the_engine_handlers(cli: Cli, tmp_path: Pa
     listed = re.search(r"temas disponibles: ([^)]*)\)", result.stderr)
     assert listed is not None
     assert listed.group(1).split(", ") == sorted(DEFAULT_HANDLERS)
+
+
+def test_mail_send_delivers_the_outbox_over_smtp(cli: Cli, demo: ServiceContext) -> None:
+    now = SystemClock().now()
+    walk_to_validation(dataclasses.replace(demo, clock=FixedClock(now)))  # queues the ticket and solution emails
+    with smtp_server() as (url, handler):
+        cli.runner.env["MESA_SMTP_URL"] = url
+        output = cli.ok("mail", "send")
+        again = cli.ok("mail", "send")
+    assert "2 enviado(s), 0 por reintentar, 0 fallido(s)" in output
+    assert "0 enviado(s)" in again
+    assert [m["Subject"].split("]")[0] for m in handler.messages()] == [f"[TI-{now.year}-000001"] * 2
+
+
+def test_mail_send_without_smtp_says_how_to_configure_it(cli: Cli, demo: ServiceContext) -> None:
+    result = cli("mail", "send")
+    assert result.exit_code == 1 and "MESA_SMTP_URL" in result.stderr
