@@ -1,14 +1,10 @@
-"""The main menu: which sections each role sees, and where each role lands after signing in.
-
-An entry appears once the blueprint that owns its endpoint is registered, so a new section only has to
-use the endpoint named here.
-"""
+"""The main menu: which sections each role sees, and where each role lands after signing in."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import current_app, url_for
+from flask import url_for
 
 from engine.services.views import Actor
 
@@ -30,9 +26,8 @@ class NavItem:
 NAV: tuple[NavItem, ...] = (
     NavItem("Reportar caso", "portal.new_case", REQUESTING),
     NavItem("Mis casos", "portal.my_cases", REQUESTING),
-    NavItem("Bandeja", "inbox.index", frozenset({"agente", "admin"})),
-    NavItem("Auditoría", "audit.index", frozenset({"auditor", "dueno", "admin"})),
-    NavItem("Procesos", "processes.index", frozenset({"dueno", "admin", "auditor"})),
+    # Auditors and process owners see the inbox read-only.
+    NavItem("Bandeja", "inbox.index", frozenset({"agente", "admin", "auditor", "dueno"})),
     NavItem("Correo de demostración", "mailbox.index", ALL_ROLES, demo_only=True),
 )
 HOME_BY_ROLE = {"solicitante": "portal.my_cases", "agente": "inbox.index"}
@@ -52,14 +47,9 @@ def nav_links(actor: Actor | None, *, demo: bool) -> list[NavLink]:
     if actor is None:
         return []
     return [NavLink(item.label, url_for(item.endpoint), item.endpoint) for item in NAV
-            if actor.role in item.roles and (demo or not item.demo_only) and _registered(item.endpoint)]
+            if actor.role in item.roles and (demo or not item.demo_only)]
 
 
 def home_endpoint(actor: Actor) -> str:
     """Where the actor lands: requesters on their cases, agents on the inbox, the rest on the dashboard."""
-    endpoint = HOME_BY_ROLE.get(actor.role, DASHBOARD)
-    return endpoint if _registered(endpoint) else DASHBOARD
-
-
-def _registered(endpoint: str) -> bool:
-    return endpoint in current_app.view_functions
+    return HOME_BY_ROLE.get(actor.role, DASHBOARD)

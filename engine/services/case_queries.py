@@ -105,6 +105,9 @@ def task_detail(ctx: ServiceContext, actor: Actor, task_id: str) -> TaskDetail:
         case = session.get(Case, row.case_id)
         assert case is not None  # foreign key
         ensure_can_view_task(session, actor, case, task_id)
+        if actor.role == "solicitante" and row.assignee != actor.username:
+            # Agents' tasks carry their working data; a requester only opens the tasks addressed to them.
+            raise NotFoundError(f"la tarea {task_id} no existe")
         deployed = ctx.specs.get(session, case.deployment_id)
         form = deployed.form_for(row.element_id)
         variables = _task_variables(ctx, session, case, task_id)

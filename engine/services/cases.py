@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.audit import NewEvent
-from engine.db.models import Case, Deployment, HelpDesk, InboxTask
+from engine.db.models import Case, Deployment, HelpDesk, InboxTask, User
 from engine.forms import FormSchema, validate_submission
 from engine.services.access import (
     ensure_can_view,
@@ -39,6 +39,8 @@ def start_case(ctx: ServiceContext, actor: Actor, data: Mapping[str, Any], *, pr
         raise ForbiddenError("solo un agente puede registrar un caso a nombre de otra persona")
     now = ctx.clock.now()
     with ctx.db.write() as session:
+        if requester and requester != actor.username:
+            _ensure_active_user(session, requester)
         deployment = latest_deployment(session, process_id)
         deployed = ctx.specs.get(session, deployment.id)
         start_id, form = start_form_of(deployed)
@@ -131,6 +133,11 @@ def _validated(session: Session, form: FormSchema, data: Mapping[str, Any], curr
     if not result.ok:
         raise FormValidationError(result.errors)
     return dict(result.data)
+
+
+def _ensure_active_user(session: Session, username: str) -> None:
+    if session.scalar(select(User.id).where(User.username == username, User.active.is_(True))) is None:
+        raise FormValidationError({"requester": [f"no hay un usuario activo '{username}'"]})
 
 
 def _help_desk(session: Session, variables: Mapping[str, Any]) -> HelpDesk | None:

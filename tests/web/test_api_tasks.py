@@ -79,8 +79,9 @@ def test_a_task_comes_with_its_form_and_whether_the_caller_may_complete_it(api: 
     assert detail["form"]["id"] == "revisar_registrar"
     assert {c.get("key") for c in detail["form"]["schema"]["components"]} >= set(COMPLETE_REVIEW)
     assert detail["form"]["data"]["informacion_completa"] is False
-    for reader in ("auditor", "solicitante", "dueno"):
+    for reader in ("auditor", "dueno"):
         assert expect(api.get(reader, f"/tasks/{task}"), 200, "TaskDetail")["may_complete"] is False
+    expect_error(api.get("solicitante", f"/tasks/{task}"), 404)  # agents' working data stays with agents
 
 
 def test_claim_release_and_assign(api: Api) -> None:
