@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -166,11 +167,7 @@ class InboxTask(Base):
     """A user task, projected so inbox queries never deserialize workflows; open while completed_at is null."""
 
     __tablename__ = "inbox_tasks"
-    __table_args__ = (
-        Index("ix_inbox_tasks_open_assignee", "completed_at", "assignee"),
-        Index("ix_inbox_tasks_open_due", "completed_at", "due_at"),
-        Index("ix_inbox_tasks_open_priority", "completed_at", "priority"),
-    )
+    __table_args__ = (Index("ix_inbox_tasks_open_assignee", "completed_at", "assignee"),)
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     element_id: Mapped[str] = mapped_column(String(200))
@@ -187,6 +184,19 @@ class InboxTask(Base):
     completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     completed_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
     outcome: Mapped[str | None] = mapped_column(String(20), nullable=True)
+
+
+def _open_task_index(name: str, *order: Any) -> Index:
+    """An index in one inbox sort order after `completed_at` (IS NULL = open), so a page reads 50 rows."""
+    return Index(name, InboxTask.completed_at, *order)
+
+
+# The exact ORDER BY expressions of engine.services.tasks.SORTS.
+_open_task_index("ix_inbox_tasks_open_by_due", InboxTask.due_at.is_(None), InboxTask.due_at,
+                 InboxTask.priority.desc(), InboxTask.id)
+_open_task_index("ix_inbox_tasks_open_by_priority", InboxTask.priority.desc(), InboxTask.due_at.is_(None),
+                 InboxTask.due_at, InboxTask.id)
+_open_task_index("ix_inbox_tasks_open_by_created", InboxTask.created_at, InboxTask.id)
 
 
 class TaskCandidate(Base):

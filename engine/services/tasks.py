@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from sqlalchemy import Select, exists, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from engine.audit import NewEvent, append_events
 from engine.db.models import Case, InboxTask, TaskCandidate, User
@@ -62,7 +62,10 @@ def count_tasks(ctx: ServiceContext, actor: Actor, scope: Scope, filters: TaskFi
 
 
 def _scoped(session: Session, actor: Actor, scope: Scope) -> Select[tuple[InboxTask, Case]]:
-    query = select(InboxTask, Case).join(Case, Case.id == InboxTask.case_id).where(InboxTask.completed_at.is_(None))
+    # The saved workflow and data are never needed for a list: do not even read them.
+    query = (select(InboxTask, Case).join(Case, Case.id == InboxTask.case_id)
+             .options(defer(Case.workflow_json), defer(Case.data_json))
+             .where(InboxTask.completed_at.is_(None)))
     candidate = exists().where(TaskCandidate.task_id == InboxTask.id, or_(
         (TaskCandidate.kind == "group") & TaskCandidate.name.in_(actor.groups or {""}),
         (TaskCandidate.kind == "user") & (TaskCandidate.name == actor.username)))

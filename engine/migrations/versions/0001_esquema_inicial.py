@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-29 15:30:32.590935
+Create Date: 2026-11-29 16:01:09.560337
 """
 
 from __future__ import annotations
@@ -217,8 +217,7 @@ def upgrade() -> None:
     with op.batch_alter_table('inbox_tasks', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_inbox_tasks_case_id'), ['case_id'], unique=False)
         batch_op.create_index('ix_inbox_tasks_open_assignee', ['completed_at', 'assignee'], unique=False)
-        batch_op.create_index('ix_inbox_tasks_open_due', ['completed_at', 'due_at'], unique=False)
-        batch_op.create_index('ix_inbox_tasks_open_priority', ['completed_at', 'priority'], unique=False)
+        batch_op.create_index('ix_inbox_tasks_open_by_created', ['completed_at', 'created_at', 'id'], unique=False)
 
     op.create_table('outbox',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -267,8 +266,7 @@ def downgrade() -> None:
 
     op.drop_table('outbox')
     with op.batch_alter_table('inbox_tasks', schema=None) as batch_op:
-        batch_op.drop_index('ix_inbox_tasks_open_priority')
-        batch_op.drop_index('ix_inbox_tasks_open_due')
+        batch_op.drop_index('ix_inbox_tasks_open_by_created')
         batch_op.drop_index('ix_inbox_tasks_open_assignee')
         batch_op.drop_index(batch_op.f('ix_inbox_tasks_case_id'))
 
