@@ -75,6 +75,30 @@ class Walker:
         return [t.element_id for t in self.case.ready_tasks]
 
 
+def walk_to_ticket(ctx: ServiceContext) -> Walker:
+    """A reported case reviewed as complete by level 1: it has its ticket and waits for escalation."""
+    walk = Walker(ctx)
+    walk.start()
+    walk.complete("nivel1", COMPLETE_REVIEW, "Activity_RevisarRegistrar")
+    return walk
+
+
+def walk_to_level2(ctx: ServiceContext) -> Walker:
+    """A case escalated to the level-2 group the matrix proposed."""
+    walk = walk_to_ticket(ctx)
+    assert walk.case is not None
+    walk.complete("nivel1", {"grupo_nivel2": walk.case.data["grupo_nivel2"]}, "Activity_EscalarNivel2")
+    return walk
+
+
+def walk_to_validation(ctx: ServiceContext) -> Walker:
+    """A case solved at level 2, waiting for the requester's validation (its deadline timers armed)."""
+    walk = walk_to_level2(ctx)
+    case = walk.complete("nivel2", SOLVE_AT_LEVEL2, "Activity_AnalizarSolucionar")
+    assert case.next_timer_at is not None, "the validation step arms its deadline timers"
+    return walk
+
+
 def assert_reload_is_stable(ctx: ServiceContext, case_id: int) -> None:
     """Loading the saved state and saving it again gives the same state, tasks, data and timers."""
     with ctx.db.read() as session:

@@ -45,7 +45,7 @@ MESSAGES: dict[int, str] = {
     500: "Ocurrió un error inesperado. Intente de nuevo; si continúa, avise al administrador.",
 }
 CSRF_MESSAGE = "La sesión expiró o el formulario no es válido; recargue la página."
-_KEPT_HEADERS = frozenset({"Allow", "Retry-After", "WWW-Authenticate"})
+KEPT_HEADERS = frozenset({"Allow", "Retry-After", "WWW-Authenticate"})
 STATUS_OF: tuple[tuple[type[ServiceError], int], ...] = (
     (NotFoundError, 404),
     (ForbiddenError, 403),
@@ -88,7 +88,7 @@ def _service_error(error: ServiceError) -> Response:
 
 def _http_error(error: HTTPException) -> Response:
     status = error.code or 500
-    headers = {name: value for name, value in error.get_headers() if name in _KEPT_HEADERS}
+    headers = {name: value for name, value in error.get_headers() if name in KEPT_HEADERS}
     if status == 401:
         headers.setdefault("WWW-Authenticate", 'Bearer realm="mesa-de-ayuda"')
     # Werkzeug's descriptions are English and sometimes technical: people read our Spanish ones.

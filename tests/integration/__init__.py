@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from engine.db.models import OutboxMessage
 from engine.services.context import ServiceContext
-from tests.helpers import COMPLETE_REVIEW, SOLVE_AT_LEVEL2, Walker
+from tests.helpers import walk_to_ticket, walk_to_validation
 
 
 def free_port() -> int:
@@ -63,25 +63,11 @@ def with_smtp(ctx: ServiceContext, url: str | None) -> ServiceContext:
     return dataclasses.replace(ctx, settings=dataclasses.replace(ctx.settings, smtp_url=url))
 
 
-def walk_to_ticket(ctx: ServiceContext) -> Walker:
-    """Start a case as 'solicitante'; level 1 reviews it, which assigns the ticket and queues its email."""
-    walker = Walker(ctx)
-    walker.start()
-    walker.complete("nivel1", COMPLETE_REVIEW)
-    return walker
-
-
-def walk_to_validation(ctx: ServiceContext) -> Walker:
-    """Walk a case to 'validate the solution': escalated to level 2, which solves it (deadline timers armed)."""
-    walker = walk_to_ticket(ctx)
-    assert walker.case is not None
-    walker.complete("nivel1", {"grupo_nivel2": walker.case.data["grupo_nivel2"]})
-    case = walker.complete("nivel2", SOLVE_AT_LEVEL2)
-    assert case.next_timer_at is not None, "the validation step arms its deadline timers"
-    return walker
-
-
 def outbox(ctx: ServiceContext) -> list[OutboxMessage]:
     """Every outbox row, oldest first (detached copies)."""
     with ctx.db.read() as session:
         return list(session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+
+
+__all__ = ["RecordingHandler", "free_port", "outbox", "smtp_server", "walk_to_ticket", "walk_to_validation",
+           "with_smtp"]

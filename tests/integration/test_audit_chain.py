@@ -13,18 +13,11 @@ from engine.audit import chain_hash
 from engine.db.models import CaseEvent
 from engine.services.auditing import verify_chains
 from engine.services.context import ServiceContext
-from tests.helpers import ACCEPT, COMPLETE_REVIEW, SOLVE_AT_LEVEL2, Walker
+from tests.helpers import ACCEPT, walk_to_validation
 
 
 def _closed_case(ctx: ServiceContext) -> int:
-    walk = Walker(ctx)
-    walk.start()
-    walk.complete("nivel1", COMPLETE_REVIEW, "Activity_RevisarRegistrar")
-    assert walk.case is not None
-    walk.complete("nivel1", {"grupo_nivel2": walk.case.data["grupo_nivel2"]}, "Activity_EscalarNivel2")
-    walk.complete("nivel2", SOLVE_AT_LEVEL2, "Activity_AnalizarSolucionar")
-    walk.complete("solicitante", ACCEPT, "Activity_ValidarSolucion")
-    return walk.case.id
+    return walk_to_validation(ctx).complete("solicitante", ACCEPT, "Activity_ValidarSolucion").id
 
 
 def _edit(session: Session, case_id: int) -> int:

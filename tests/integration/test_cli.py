@@ -24,10 +24,10 @@ from engine.config import Settings
 from engine.db.models import Deployment, User
 from engine.db.session import Database
 from engine.effects import DEFAULT_HANDLERS
-from engine.services.cases import complete_task, start_case
 from engine.services.context import ServiceContext
-from engine.services.people import actor_for_token, authenticate, get_actor
+from engine.services.people import actor_for_token, authenticate
 from engine.services.views import CaseView
+from tests import helpers
 from tests.conftest import FIXTURES, ROOT, T0
 from tests.integration import smtp_server
 
@@ -84,15 +84,8 @@ def demo(cli: Cli) -> Iterator[ServiceContext]:
 
 def walk_to_validation(ctx: ServiceContext) -> CaseView:
     """A case of the real process solved at level 2, waiting for the requester's validation (timers armed)."""
-    solicitante, nivel1, nivel2 = (get_actor(ctx, name) for name in ("solicitante", "nivel1", "nivel2"))
-    case = start_case(ctx, solicitante, NEW_CASE)
-    case = complete_task(ctx, nivel1, case.ready_tasks[0].id, {"informacion_completa": True, "categoria": "software",
-                                                                "impacto": "alto", "urgencia": "media"})
-    case = complete_task(ctx, nivel1, case.ready_tasks[0].id, {"grupo_nivel2": case.data["grupo_nivel2"]})
-    case = complete_task(ctx, nivel2, case.ready_tasks[0].id,
-                         {"diagnostico": "x", "escalar_nivel3": False, "solucion": "Se limpió la caché"})
-    assert [t.element_id for t in case.ready_tasks] == ["Activity_ValidarSolucion"]
-    assert case.next_timer_at is not None
+    case = helpers.walk_to_validation(ctx).case
+    assert case is not None and [t.element_id for t in case.ready_tasks] == ["Activity_ValidarSolucion"]
     return case
 
 

@@ -18,7 +18,7 @@ from engine.services.errors import ConflictError
 from engine.services.people import get_actor
 from engine.services.timers import fire_case_timers
 from tests.conftest import T0
-from tests.helpers import ACCEPT, COMPLETE_REVIEW, SOLVE_AT_LEVEL2, Walker
+from tests.helpers import ACCEPT, COMPLETE_REVIEW, Walker, walk_to_validation
 
 ROUNDS = 4
 
@@ -42,16 +42,6 @@ def _race(*actions: Callable[[], Any]) -> list[Any]:
         thread.join(timeout=60)
     assert not any(thread.is_alive() for thread in threads), "a racing thread did not finish"
     return results
-
-
-def _walk_to_validation(ctx: ServiceContext) -> Walker:
-    walk = Walker(ctx)
-    walk.start()
-    walk.complete("nivel1", COMPLETE_REVIEW, "Activity_RevisarRegistrar")
-    assert walk.case is not None
-    walk.complete("nivel1", {"grupo_nivel2": walk.case.data["grupo_nivel2"]}, "Activity_EscalarNivel2")
-    walk.complete("nivel2", SOLVE_AT_LEVEL2, "Activity_AnalizarSolucionar")
-    return walk
 
 
 def _events(ctx: ServiceContext, case_id: int, kind: str) -> int:
@@ -79,7 +69,7 @@ def test_two_completions_of_one_task_one_wins(ctx: ServiceContext, round_: int) 
 
 @pytest.mark.parametrize("round_", range(ROUNDS))
 def test_timer_and_validation_race_one_wins(ctx: ServiceContext, round_: int) -> None:
-    walk = _walk_to_validation(ctx)
+    walk = walk_to_validation(ctx)
     assert walk.case is not None
     case_id, task_id = walk.case.id, walk.task("Activity_ValidarSolucion").id
     deadline = T0 + timedelta(days=7)

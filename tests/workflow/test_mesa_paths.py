@@ -20,6 +20,7 @@ from tests.helpers import (
     SOLVE_AT_LEVEL3,
     Walker,
     emails,
+    walk_to_level2,
 )
 
 REVIEW = "Activity_RevisarRegistrar"
@@ -28,13 +29,6 @@ ESCALATE = "Activity_EscalarNivel2"
 LEVEL2 = "Activity_AnalizarSolucionar"
 LEVEL3 = "Activity_SolucionarEscalado"
 VALIDATE = "Activity_ValidarSolucion"
-
-
-def _to_level2(walk: Walker) -> None:
-    walk.start()
-    walk.complete("nivel1", COMPLETE_REVIEW, REVIEW)
-    assert walk.case is not None
-    walk.complete("nivel1", {"grupo_nivel2": walk.case.data["grupo_nivel2"]}, ESCALATE)
 
 
 def _ticket_ok(walk: Walker) -> None:
@@ -115,8 +109,7 @@ def test_incomplete_without_answer_is_closed_for_lack_of_information(ctx: Servic
 
 
 def test_level3_path(ctx: ServiceContext) -> None:
-    walk = Walker(ctx)
-    _to_level2(walk)
+    walk = walk_to_level2(ctx)
     case = walk.complete("nivel2", ESCALATE_TO_LEVEL3, LEVEL2)
     assert (case.state, walk.waiting_on()) == ("escalado a nivel 3", [LEVEL3])
     assert walk.task().candidate_groups == ("ti-nivel3-proveedor",)
@@ -129,8 +122,7 @@ def test_level3_path(ctx: ServiceContext) -> None:
 
 
 def test_rejected_returns_to_the_level_that_solved_then_accepted(ctx: ServiceContext) -> None:
-    walk = Walker(ctx)
-    _to_level2(walk)
+    walk = walk_to_level2(ctx)
     walk.complete("nivel2", SOLVE_AT_LEVEL2, LEVEL2)
     case = walk.complete("solicitante", REJECT, VALIDATE)
     assert (case.state, walk.waiting_on()) == ("asignado a nivel 2", [LEVEL2])
@@ -144,8 +136,7 @@ def test_rejected_returns_to_the_level_that_solved_then_accepted(ctx: ServiceCon
 
 
 def test_rejected_after_level3_returns_to_level3(ctx: ServiceContext) -> None:
-    walk = Walker(ctx)
-    _to_level2(walk)
+    walk = walk_to_level2(ctx)
     walk.complete("nivel2", ESCALATE_TO_LEVEL3, LEVEL2)
     walk.complete("nivel3", SOLVE_AT_LEVEL3, LEVEL3)
     case = walk.complete("solicitante", REJECT, VALIDATE)
@@ -157,8 +148,7 @@ def test_rejected_after_level3_returns_to_level3(ctx: ServiceContext) -> None:
 
 
 def test_no_validation_closes_automatically(ctx: ServiceContext, clock: FixedClock) -> None:
-    walk = Walker(ctx)
-    _to_level2(walk)
+    walk = walk_to_level2(ctx)
     case = walk.complete("nivel2", SOLVE_AT_LEVEL2, LEVEL2)
     assert case.next_timer_at == T0 + timedelta(days=3)  # reminder: 3 business days
     clock.set(T0 + timedelta(days=3))

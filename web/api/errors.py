@@ -8,14 +8,8 @@ from collections.abc import Mapping
 from flask import Blueprint, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
-from engine.services.errors import (
-    ConflictError,
-    ForbiddenError,
-    FormValidationError,
-    NotFoundError,
-    ProcessError,
-    ServiceError,
-)
+from engine.services.errors import FormValidationError, ProcessError, ServiceError
+from web.errors import KEPT_HEADERS, status_of
 
 logger = logging.getLogger(__name__)
 
@@ -32,14 +26,6 @@ MESSAGES: dict[int, str] = {
     429: "Demasiadas solicitudes; espere un momento.",
     500: "Ocurrió un error inesperado; el cambio no se guardó. Si continúa, avise al administrador.",
 }
-STATUS_OF: tuple[tuple[type[ServiceError], int], ...] = (
-    (NotFoundError, 404),
-    (ForbiddenError, 403),
-    (ConflictError, 409),
-    (FormValidationError, 422),
-    (ProcessError, 422),
-)
-_KEPT_HEADERS = frozenset({"Allow", "Retry-After", "WWW-Authenticate"})
 
 
 class QueryError(ValueError):
@@ -67,15 +53,14 @@ def api_error(status: int, message: str | None = None, *, errors: Mapping[str, l
 
 
 def service_error(error: ServiceError) -> Response:
-    """Map a domain error to its status (unknown kinds are the caller's fault: 400)."""
-    status = next((code for kind, code in STATUS_OF if isinstance(error, kind)), 400)
+    """Map a domain error to its status (the same as the pages', but ProcessError is 422: nothing was saved)."""
     if isinstance(error, FormValidationError):
         return api_error(422, errors=error.errors)
     if isinstance(error, ProcessError):
         # The deployed diagram could not advance: nothing was saved; operators need to hear about it.
         logger.error("el proceso no pudo avanzar en %s: %s", error.element_id, error)
         return api_error(422, _sentence(str(error)) or None, element_id=error.element_id)
-    return api_error(status, _sentence(str(error)) or None)
+    return api_error(status_of(error), _sentence(str(error)) or None)
 
 
 def query_error(error: QueryError) -> Response:
@@ -93,7 +78,7 @@ def http_error(error: HTTPException) -> Response | HTTPException:
     status = error.code or 500
     if status < 400:
         return error  # redirects are not errors
-    headers = {name: value for name, value in error.get_headers() if name in _KEPT_HEADERS}
+    headers = {name: value for name, value in error.get_headers() if name in KEPT_HEADERS}
     return api_error(status, headers=headers)
 
 
