@@ -1,0 +1,1 @@
+"""Browser tests: the web app in real headless Chromium, driven by Playwright."""
