@@ -23,6 +23,10 @@ DEMO_DESK = HelpDeskSpec(code="ti", name="Mesa de ayuda de Tecnologías de la In
                          level1_group="ti-nivel1", level2_default_group="ti-nivel2-aplicaciones")
 DEMO_LEVEL2 = {"SISCONPES": "ti-nivel2-sistemas-informacion", "SUIFP": "ti-nivel2-sistemas-informacion",
                "Correo electrónico": "ti-nivel2-infraestructura", "VPN": "ti-nivel2-infraestructura"}
+DEMO_GROUP_NAMES = {"ti-nivel1": "Nivel 1 · Profesionales de la mesa de ayuda",
+                    "ti-nivel2-aplicaciones": "Nivel 2 · Aplicaciones",
+                    "ti-nivel2-sistemas-informacion": "Nivel 2 · Sistemas de información",
+                    "ti-nivel2-infraestructura": "Nivel 2 · Infraestructura"}
 DEMO_LEVEL3 = {"ti-nivel3-especialistas": "Especialistas de infraestructura",
                "ti-nivel3-proveedor": "Proveedor del sistema de información"}
 
@@ -68,6 +72,8 @@ def seed_demo(ctx: ServiceContext) -> list[DemoUser]:
         has_desk = session.get(HelpDesk, DEMO_DESK.code) is not None
         existing = set(session.scalars(select(User.username)))
     if not has_desk:
+        for group, description in DEMO_GROUP_NAMES.items():
+            add_group(ctx, group, 1 if group.endswith("nivel1") else 2, DEMO_DESK.code, description)
         add_help_desk(ctx, DEMO_DESK)
         for application, group in DEMO_LEVEL2.items():
             set_escalation(ctx, DEMO_DESK.code, application, group)

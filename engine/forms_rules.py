@@ -20,6 +20,8 @@ _APPLIES_TO = {
     "min": frozenset({"number"}),
     "max": frozenset({"number"}),
     "pattern": frozenset({"textfield"}),
+    # Only the browser shows it; the server answers in its own Spanish words.
+    "patternErrorMessage": frozenset({"textfield"}),
     "validationType": frozenset({"textfield"}),
 }
 

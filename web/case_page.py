@@ -26,7 +26,9 @@ FILE_FIELD = "archivo"
 RETURN_FIELD = "volver"
 # Shown with the case's data; every other variable is listed under "Todos los datos" for staff.
 SUMMARY_KEYS = (("descripcion", "Descripción"), ("tipo", "Tipo de solicitud"), ("canal", "Canal"),
-                ("contacto", "Contacto"), ("prioridad", "Prioridad"), ("categoria", "Categoría"))
+                ("contacto", "Contacto"), ("prioridad", "Prioridad"), ("categoria", "Categoría"),
+                ("informacion_faltante", "Información solicitada"),
+                ("informacion_adicional", "Información agregada por el solicitante"))
 
 
 @dataclass(frozen=True)

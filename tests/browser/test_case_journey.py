@@ -20,6 +20,7 @@ DIAGNOSIS, SOLUTION = str(SOLVE_AT_LEVEL2["diagnostico"]), str(SOLVE_AT_LEVEL2["
 TICKET = "TI-2026-000001"  # the first ticket of the help desk "ti" in the year of the tests' clock (T0)
 CONTACT = "Correo o teléfono de contacto"
 LEVEL2_GROUP = "ti-nivel2-sistemas-informacion"  # what the escalation matrix proposes for SISCONPES
+LEVEL2_GROUP_LABEL = "Nivel 2 · Sistemas de información"  # how the form shows that group
 REVIEW_TASK = "Revisar y registrar caso"
 ESCALATE_TASK = "Escalar a nivel 2"
 SOLVE_TASK = "Analizar y solucionar"
@@ -109,7 +110,7 @@ def test_a_case_from_report_to_closure(cast: Cast, live_app: LiveApp) -> None:
     # Level 1 escalates: the escalation matrix already chose the level-2 group of the application.
     level1.open_pending(ESCALATE_TASK, "escalar-a-nivel-2")
     escalate = FormJs(level1, "tarea")
-    expect(escalate.shows("Grupo de nivel 2")).to_have_text(LEVEL2_GROUP)
+    expect(escalate.shows("Grupo de nivel 2")).to_have_text(LEVEL2_GROUP_LABEL)
     escalate.fill("Observaciones del escalamiento", "Error 500 reproducido; revisar el servidor de aplicaciones")
     escalate.submit("Completar tarea", "escalado-vuelve-a-la-bandeja")
     expect(level1.flash()).to_have_text("Tarea completada. Estado del caso: asignado a nivel 2.")

@@ -39,7 +39,7 @@ CAMUNDA_FORM_REF = f"{{{NS['camunda']}}}formRef"
 
 # The subset of form-js the application renders and re-validates on the server.
 FORM_COMPONENT_TYPES = {"textfield", "textarea", "number", "checkbox", "select", "radio", "text"}
-VALIDATE_KEYS = {"required", "minLength", "maxLength", "pattern", "min", "max"}
+VALIDATE_KEYS = {"required", "minLength", "maxLength", "pattern", "patternErrorMessage", "min", "max"}
 HIDE_EXPRESSION = re.compile(r"^=(?:not\((?P<negated>[A-Za-z_]\w*)\)|(?P<plain>[A-Za-z_]\w*))$")
 
 NPM_HINT = "run `npm ci` in the repository root (it installs bpmnlint, bpmn-moddle and friends)"
