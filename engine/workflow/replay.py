@@ -1,0 +1,169 @@
+"""Re-run a recorded case on its pinned spec: service tasks get their recorded outputs back, nothing else runs."""
+
+from __future__ import annotations
+
+import copy
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from engine.workflow import runtime
+from engine.workflow.script_engine import SafeScriptEngine, ServiceCall
+
+START, TASK, TIMER = "case.started", "task.completed", "timer.fired"
+ServiceKey = tuple[str, str]
+Functions = Callable[[datetime], Mapping[str, Callable[..., Any]]]
+
+
+@dataclass(frozen=True)
+class RecordedService:
+    """A service task's outputs as the audit log recorded them."""
+
+    element_id: str
+    topic: str
+    outputs: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class RecordedStep:
+    """What one workflow-advancing step needs to run again: how it began, when, with which data and outputs."""
+
+    kind: str
+    at: datetime
+    element_id: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+    services: tuple[RecordedService, ...] = ()
+
+
+@dataclass(frozen=True)
+class ReadyTask:
+    """A READY user task of the re-executed workflow (its id is the replay's own, not the recorded one)."""
+
+    task_id: str
+    element_id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class ReplayedStep:
+    """What the re-execution did in one step; `problems` are path differences the workflow itself saw."""
+
+    state: str
+    variables: dict[str, Any]
+    ready: tuple[ReadyTask, ...]
+    completed_task: str | None
+    timers: tuple[str, ...]
+    services: tuple[ServiceKey, ...]
+    problems: tuple[str, ...]
+
+
+class ReplayHaltedError(RuntimeError):
+    """The recorded step cannot be applied to the re-executed workflow (its task is not ready)."""
+
+
+class _RecordedOutputs:
+    """Service runner that hands back recorded outputs, in order per (element id, topic); never calls a handler."""
+
+    def __init__(self, services: Sequence[RecordedService]) -> None:
+        self.queues: dict[ServiceKey, deque[dict[str, Any]]] = {}
+        for service in services:
+            self.queues.setdefault((service.element_id, service.topic), deque()).append(service.outputs)
+        self.ran: list[ServiceKey] = []
+        self.missing: list[ServiceKey] = []
+
+    def __call__(self, call: ServiceCall) -> dict[str, Any]:
+        key = (call.element_id, call.topic)
+        self.ran.append(key)
+        queue = self.queues.get(key)
+        if not queue:
+            self.missing.append(key)
+            return {}
+        return copy.deepcopy(queue.popleft())
+
+    def problems(self) -> list[str]:
+        """Services run without a recorded output, and recorded outputs nobody asked for."""
+        found = [f"el servicio {el} (tema {topic}) se ejecutó sin salida registrada" for el, topic in self.missing]
+        for (element, topic), queue in self.queues.items():
+            found += [f"la salida registrada de {element} (tema {topic}) no se usó"] * len(queue)
+        return found
+
+
+class Replayer:
+    """A fresh instance of a process, driven step by step by what the audit log recorded."""
+
+    def __init__(self, process: runtime.ProcessSpec, functions: Functions, state: str) -> None:
+        self.functions = functions
+        self.engine = SafeScriptEngine()
+        self.workflow: Any = runtime.new_workflow(process, self.engine)
+        self.state = state
+
+    def run(self, step: RecordedStep) -> ReplayedStep:
+        """Apply one recorded step; raises WorkflowFailure/ExpressionError/ReplayHaltedError when it cannot."""
+        outputs = _RecordedOutputs(step.services)
+        self.engine.functions = dict(self.functions(step.at))
+        self.engine.services = outputs
+        log = runtime.StepLog()
+        completed = self._apply(step, log)
+        ready = runtime.ready_user_tasks(self.workflow)
+        self.state = visible_state(self.state, log.completed, ready)
+        return ReplayedStep(
+            state=self.state, variables=runtime.case_variables(self.workflow, ready), ready=self.ready(ready),
+            completed_task=completed, timers=tuple(t.task_spec.bpmn_id for t in log.completed
+                                                   if runtime.is_timer_event(t)),
+            services=tuple(outputs.ran), problems=tuple(outputs.problems()),
+        )
+
+    def _apply(self, step: RecordedStep, log: runtime.StepLog) -> str | None:
+        with runtime.spiff_failures():
+            if step.kind == START:
+                runtime.start(self.workflow, copy.deepcopy(step.data), step.at, log)
+            elif step.kind == TASK:
+                task = self.ready_task(step.element_id)
+                runtime.complete_user_task(self.workflow, task, copy.deepcopy(step.data), step.at, log)
+                return str(task.id)
+            else:
+                runtime.advance(self.workflow, step.at, log)
+        return None
+
+    def ready_task(self, element_id: str | None) -> Any:
+        """The only READY user task of an element (task ids differ on replay: elements are what match)."""
+        ready = runtime.ready_user_tasks(self.workflow)
+        matches = [t for t in ready if t.task_spec.bpmn_id == element_id]
+        if len(matches) == 1:
+            return matches[0]
+        if not matches:
+            waiting = ", ".join(t.task_spec.bpmn_id for t in ready) or "ninguna"
+            raise ReplayHaltedError(f"la tarea {element_id} no está lista en la reproducción (listas: {waiting})")
+        raise ReplayHaltedError(f"hay {len(matches)} tareas {element_id} listas: no se sabe cuál se completó")
+
+    def ready(self, tasks: Sequence[Any] | None = None) -> tuple[ReadyTask, ...]:
+        """The READY user tasks now (or of the given Spiff tasks) as plain values."""
+        tasks = runtime.ready_user_tasks(self.workflow) if tasks is None else tasks
+        return tuple(ReadyTask(str(t.id), t.task_spec.bpmn_id, t.task_spec.bpmn_name or t.task_spec.bpmn_id)
+                     for t in tasks)
+
+    def path(self) -> tuple[list[str], list[str]]:
+        """(elements completed in order, elements active now) for the diagram."""
+        return runtime.path_taken(self.workflow)
+
+    def is_completed(self) -> bool:
+        """True once the re-executed instance reached an end."""
+        return runtime.is_completed(self.workflow)
+
+    def next_timer_at(self) -> datetime | None:
+        """Earliest due time among the re-executed instance's armed timers."""
+        return runtime.next_timer_at(self.workflow)
+
+
+def visible_state(previous: str, completed: Sequence[Any], ready: Sequence[Any]) -> str:
+    """The `estado` property rule: last element passed that has one, then the first waiting task that has one."""
+    state = previous
+    for task in completed:
+        state = runtime.property_of(task, "estado") or state
+    for task in ready:
+        waiting = runtime.property_of(task, "estado")
+        if waiting:
+            return waiting
+    return state
