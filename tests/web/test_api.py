@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -79,9 +80,9 @@ def _sample(schema: dict[str, Any]) -> str:
 
 
 def test_every_route_but_the_document_needs_a_valid_token(lite: Api) -> None:
-    routes = [(path.replace("{case_id}", "1").replace("{task_id}", "t").replace("{process_id}", "p"), method)
+    routes = [(re.sub(r"\{[a-z_]+\}", "1", path), method)
               for path, methods in flask_routes(lite.app).items() for method in methods if path != "/openapi.json"]
-    assert len(routes) == 12
+    assert len(routes) >= 12  # every protected route, whatever later issues add
     for path, method in routes:
         for header in ({}, {"Authorization": "Bearer mda_falso"}, {"Authorization": "Basic bml2ZWwxOm5pdmVsMQ=="},
                        {"Authorization": "Bearer "}):

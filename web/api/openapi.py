@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from web.api.bearer import MAX_BODY
+from web.api.openapi_deployments import DEPLOYMENT_PATHS, DEPLOYMENT_SCHEMAS
+from web.api.openapi_export import EXPORT_PATHS
 from web.api.openapi_schemas import RESPONSES, SCHEMAS, STRING, Schema, ref
 
 ERROR_RESPONSES = {400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound", 409: "Conflict",
@@ -16,6 +18,8 @@ CASE_ID = {"name": "case_id", "in": "path", "required": True, "schema": {"type":
 TASK_ID = {"name": "task_id", "in": "path", "required": True, "schema": STRING}
 PROCESS_ID = {"name": "process_id", "in": "path", "required": True, "schema": STRING,
               "description": "id del proceso en el BPMN, p. ej. mesa_de_ayuda"}
+STEP_K = {"name": "k", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 0},
+          "description": "número del paso que avanza el flujo (0 = antes del primero)"}
 LINK = {"Link": {"schema": STRING, "description": 'página siguiente (rel="next") cuando la página está llena'}}
 
 
@@ -97,6 +101,12 @@ PATHS: dict[str, dict[str, Schema]] = {
     "/cases/{case_id}/events": {"get": _operation("listCaseEvents", "Eventos de auditoría del caso", "casos",
                                                   (200, _array("Event")), errors=(404, *READ),
                                                   parameters=[CASE_ID])},
+    "/cases/{case_id}/verify": {"get": _operation(
+        "verifyCase", "Verificar la cadena de hash y reproducir el caso desde su versión y sus eventos", "casos",
+        (200, ref("Verification")), errors=(403, 404, *READ), parameters=[CASE_ID])},
+    "/cases/{case_id}/at/{k}": {"get": _operation(
+        "getCaseAt", "El caso tal como estaba tras su paso k (0: recién creado), reproduciendo hasta ese paso",
+        "casos", (200, ref("CaseSnapshot")), errors=(403, 404, 422, *READ), parameters=[CASE_ID, STEP_K])},
     "/tasks": {"get": _operation("listTasks", "Bandeja de tareas abiertas", "tareas", (200, _array("Task")),
                                  errors=(400, *READ), parameters=TASK_FILTERS, headers=LINK)},
     "/tasks/{task_id}": {"get": _operation("getTask", "Una tarea con su formulario y valores actuales", "tareas",
@@ -107,6 +117,8 @@ PATHS: dict[str, dict[str, Schema]] = {
     "/tasks/{task_id}/complete": {"post": _operation(
         "completeTask", "Completar la tarea con los datos de su formulario; responde el caso tras el paso",
         "tareas", (200, ref("Case")), errors=WRITE, parameters=[TASK_ID], body="CompleteTask")},
+    **EXPORT_PATHS,
+    **DEPLOYMENT_PATHS,
 }
 DESCRIPTION = f"""API JSON de la Mesa de Ayuda: el procedimiento ejecutado como BPMN.
 
@@ -123,12 +135,12 @@ def document() -> dict[str, Any]:
         "info": {"title": "Mesa de Ayuda", "version": "1.0.0", "description": DESCRIPTION},
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
-        "tags": [{"name": name} for name in ("procesos", "casos", "tareas", "meta")],
+        "tags": [{"name": name} for name in ("procesos", "casos", "tareas", "auditoría", "meta")],
         "paths": PATHS,
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
                                            "description": "token de API de un usuario activo"}},
-            "schemas": SCHEMAS,
+            "schemas": {**SCHEMAS, **DEPLOYMENT_SCHEMAS},
             "responses": RESPONSES,
         },
     }

@@ -49,6 +49,18 @@ EVENT: Schema = closed({
     "seq": {"type": "integer"}, "kind": STRING, "actor": STRING, "occurred_at": INSTANT,
     "element_id": OPTIONAL_STRING, "payload": OBJECT,
 }, "Un evento de la bitácora de auditoría del caso.")
+VERIFICATION: Schema = closed({
+    "chain_ok": {"type": "boolean", "description": "la cadena de hash verifica y termina en la cabeza guardada"},
+    "replay_ok": {"type": "boolean", "description": "la reproducción da el mismo camino y los mismos datos"},
+    "problems": {**STRINGS, "description": "cada diferencia, con el evento (seq) donde aparece"},
+}, "Resultado de verificar y reproducir un caso.")
+SNAPSHOT: Schema = closed({
+    "k": {"type": "integer"}, "steps": {"type": "integer", "description": "último k posible"},
+    "event_seq": {"type": "integer", "description": "evento que inicia el paso k (0 para k = 0)"},
+    "occurred_at": INSTANT, "data": {**OBJECT, "description": "variables del proceso tras el paso k"},
+    "state": STRING, "completed_elements": STRINGS, "active_elements": STRINGS,
+    "ready_tasks": {"type": "array", "items": closed({"element_id": STRING, "name": STRING}, "Tarea lista.")},
+}, "El caso tal como estaba tras el paso k: datos, estado y elementos del diagrama.")
 VERSION: Schema = closed({
     "version": {"type": "integer"}, "deployment_id": {"type": "integer"}, "name": STRING, "content_hash": STRING,
     "deployed_by": STRING, "deployed_at": INSTANT, "forms": STRINGS,
@@ -85,6 +97,7 @@ SCHEMAS: dict[str, Schema] = {
                          "Una tarea con su formulario y si quien consulta puede completarla."),
     "Form": FORM, "Case": CASE, "Event": EVENT, "Process": PROCESS, "ProcessVersion": VERSION,
     "Error": ERROR, "ValidationError": VALIDATION, "ProcessError": PROCESS_ERROR, "FormData": FORM_DATA,
+    "Verification": VERIFICATION, "CaseSnapshot": SNAPSHOT,
     "StartCase": START_BODY, "CompleteTask": COMPLETE_BODY, "AssignTask": ASSIGN_BODY,
 }
 
