@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from engine.calendar import add_business_days
 from engine.config import Settings
@@ -19,6 +20,11 @@ def deadline(settings: Settings, name: str, now: datetime) -> datetime:
         known = ", ".join(sorted(settings.deadlines))
         raise UnknownDeadlineError(f"plazo '{name}' no configurado (MESA_PLAZOS); plazos conocidos: {known}")
     return add_business_days(now, settings.deadlines[name], settings.timezone)
+
+
+def expression_functions(settings: Settings, now: datetime) -> dict[str, Callable[..., Any]]:
+    """The functions a diagram's expressions may call at `now` (deployment allows exactly these names)."""
+    return {"plazo": plazo_function(settings, now)}
 
 
 def plazo_function(settings: Settings, now: datetime) -> Callable[[str], str]:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from engine.audit import verify_case
 from engine.db.models import Case, CaseEvent, InboxTask
-from engine.deadlines import plazo_function
+from engine.deadlines import expression_functions
 from engine.services.access import READ_ALL_ROLES, ensure_can_view
 from engine.services.context import ServiceContext
 from engine.services.errors import ForbiddenError, NotFoundError, ProcessError
@@ -161,7 +161,7 @@ def _step(step: StoryStep, state: str, ready: tuple[str, ...], *, ok: bool) -> R
 
 def _replayer(ctx: ServiceContext, session: Session, case: Case) -> Replayer:
     process = ctx.specs.get(session, case.deployment_id).process
-    return Replayer(process, lambda at: {"plazo": plazo_function(ctx.settings, at)}, INITIAL_STATE)
+    return Replayer(process, lambda at: expression_functions(ctx.settings, at), INITIAL_STATE)
 
 
 def _events(session: Session, case_id: int) -> list[EventView]:

@@ -13,7 +13,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from engine.audit import NewEvent, append_events
 from engine.db.models import Case, InboxTask
-from engine.deadlines import UnknownDeadlineError, plazo_function
+from engine.deadlines import UnknownDeadlineError, expression_functions
 from engine.effects import EffectEnv
 from engine.expressions import ExpressionError
 from engine.services.caseview import case_view
@@ -50,7 +50,7 @@ class Step:
         self.service_events: list[NewEvent] = []
         self.log = runtime.StepLog()
         self.before: dict[str, Any] = json.loads(case.data_json) if case.data_json else {}
-        self.engine = SafeScriptEngine(functions={"plazo": plazo_function(ctx.settings, now)},
+        self.engine = SafeScriptEngine(functions=expression_functions(ctx.settings, now),
                                        services=self._run_service)
         self.workflow: Any = None
         self.open_rows: list[InboxTask] = []
@@ -105,7 +105,7 @@ class Step:
         ready = runtime.ready_user_tasks(wf)
         after = runtime.case_variables(wf, ready)
         previous_state = case.state
-        case.state = _visible_state(case.state, self.log.completed, ready)
+        case.state = runtime.visible_state(case.state, self.log.completed, ready)
         case.data_json = json.dumps(after, sort_keys=True, ensure_ascii=False, default=str)
         case.workflow_json = runtime.dumps(wf)
         case.serializer_version = runtime.SERIALIZER_VERSION
@@ -136,18 +136,6 @@ class Step:
             self.session.flush()
         except StaleDataError as exc:
             raise ConflictError("otra persona o el planificador modificó el caso al mismo tiempo; recárguelo") from exc
-
-
-def _visible_state(previous: str, completed: list[Any], ready: list[Any]) -> str:
-    """State from the diagram's `estado` properties: last element passed, then the task now waiting."""
-    state = previous
-    for task in completed:
-        state = runtime.property_of(task, "estado") or state
-    for task in ready:
-        waiting = runtime.property_of(task, "estado")
-        if waiting:
-            return waiting
-    return state
 
 
 def _with_summary(event: NewEvent, before: dict[str, Any], after: dict[str, Any], old: str, new: str) -> NewEvent:

@@ -107,7 +107,7 @@ class Replayer:
         log = runtime.StepLog()
         completed = self._apply(step, log)
         ready = runtime.ready_user_tasks(self.workflow)
-        self.state = visible_state(self.state, log.completed, ready)
+        self.state = runtime.visible_state(self.state, log.completed, ready)
         return ReplayedStep(
             state=self.state, variables=runtime.case_variables(self.workflow, ready), ready=self.ready(ready),
             completed_task=completed, timers=tuple(t.task_spec.bpmn_id for t in log.completed
@@ -155,15 +155,3 @@ class Replayer:
     def next_timer_at(self) -> datetime | None:
         """Earliest due time among the re-executed instance's armed timers."""
         return runtime.next_timer_at(self.workflow)
-
-
-def visible_state(previous: str, completed: Sequence[Any], ready: Sequence[Any]) -> str:
-    """The `estado` property rule: last element passed that has one, then the first waiting task that has one."""
-    state = previous
-    for task in completed:
-        state = runtime.property_of(task, "estado") or state
-    for task in ready:
-        waiting = runtime.property_of(task, "estado")
-        if waiting:
-            return waiting
-    return state

@@ -239,6 +239,18 @@ def path_taken(workflow: Any) -> tuple[list[str], list[str]]:
     return completed, list(dict.fromkeys(active))
 
 
+def visible_state(previous: str, completed: Iterable[Any], ready: Iterable[Any]) -> str:
+    """The case's visible state from `estado` properties: last element passed, then the task now waiting."""
+    state = previous
+    for task in completed:
+        state = property_of(task, "estado") or state
+    for task in ready:
+        waiting = property_of(task, "estado")
+        if waiting:
+            return waiting
+    return state
+
+
 def is_timer_event(task: Any) -> bool:
     """True when the task is a timer event (a fired timer once completed)."""
     definition = getattr(task.task_spec, "event_definition", None)
