@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from engine.db.models import Case, Deployment, InboxTask, TaskCandidate
@@ -153,12 +153,3 @@ def case_diagram(ctx: ServiceContext, actor: Actor, case_id: int) -> CaseDiagram
         workflow = runtime.loads(case.workflow_json, deployed.process, SafeScriptEngine())
         completed, active = runtime.path_taken(workflow)
         return CaseDiagram(deployment.bpmn_xml, completed, active)
-
-
-def count_cases(ctx: ServiceContext, actor: Actor, *, mine: bool = False, is_open: bool | None = None) -> int:
-    """How many cases a list would show."""
-    with ctx.db.read() as session:
-        query = _visible_cases(session, actor, mine)
-        if is_open is not None:
-            query = query.where(Case.is_open.is_(is_open))
-        return int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)

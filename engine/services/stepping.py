@@ -24,8 +24,6 @@ from engine.services.views import Actor, CaseView
 from engine.workflow import runtime
 from engine.workflow.script_engine import SafeScriptEngine, ServiceCall
 
-ServiceOutputs = Callable[[ServiceCall], dict[str, Any] | None]
-
 
 def lock_case(session: Session, case_id: int) -> Case:
     """Load a case for change; PostgreSQL row lock (SQLite writers are already serialised)."""
@@ -41,12 +39,10 @@ def lock_case(session: Session, case_id: int) -> Case:
 class Step:
     """Runs SpiffWorkflow for one case and writes every consequence in the caller's transaction."""
 
-    def __init__(self, ctx: ServiceContext, session: Session, case: Case, actor: Actor, now: datetime,
-                 recorded: ServiceOutputs | None = None) -> None:
+    def __init__(self, ctx: ServiceContext, session: Session, case: Case, actor: Actor, now: datetime) -> None:
         self.ctx, self.session, self.case, self.actor, self.now = ctx, session, case, actor, now
         self.deployed: DeployedProcess = ctx.specs.get(session, case.deployment_id)
         self.effects = EffectEnv(session, case, now, ctx.settings)
-        self.recorded = recorded
         self.service_events: list[NewEvent] = []
         self.log = runtime.StepLog()
         self.before: dict[str, Any] = json.loads(case.data_json) if case.data_json else {}
@@ -78,13 +74,11 @@ class Step:
             raise ProcessError(f"el proceso no pudo avanzar: {exc}") from exc
 
     def _run_service(self, call: ServiceCall) -> dict[str, Any]:
-        outputs = self.recorded(call) if self.recorded is not None else None
         emails_before = len(self.effects.emails)
-        if outputs is None:
-            handler = self.ctx.handlers.get(call.topic)
-            if handler is None:
-                raise ProcessError(f"tema '{call.topic}' sin manejador registrado", call.element_id)
-            outputs = handler(call, self.effects)
+        handler = self.ctx.handlers.get(call.topic)
+        if handler is None:
+            raise ProcessError(f"tema '{call.topic}' sin manejador registrado", call.element_id)
+        outputs = handler(call, self.effects)
         self.service_events.append(NewEvent(
             kind="service.completed", actor="sistema", occurred_at=self.now, element_id=call.element_id,
             payload={"topic": call.topic, "name": call.element_name, "outputs": outputs,

@@ -223,12 +223,6 @@ def case_variables(workflow: Any, ready: list[Any] | None = None) -> dict[str, A
     return dict(last.data) if last is not None else {}
 
 
-def waiting_elements(workflow: Any) -> list[str]:
-    """Element ids of the tasks the instance waits on (timers, user tasks)."""
-    waiting = workflow.get_tasks(state=TaskState.WAITING | TaskState.READY)
-    return [t.task_spec.bpmn_id for t in waiting if t.task_spec.bpmn_id]
-
-
 def path_taken(workflow: Any) -> tuple[list[str], list[str]]:
     """(elements completed in order, elements active now) for drawing the case on its diagram."""
     done = [t for t in workflow.get_tasks(state=TaskState.COMPLETED) if t.task_spec.bpmn_id]
