@@ -17,6 +17,7 @@ from engine.bootstrap import initialise, seed_demo
 from engine.cli_audit import register as register_audit_commands
 from engine.cli_cases import register as register_case_commands
 from engine.cli_export import register as register_export_commands
+from engine.cli_migrate import register as register_migrate_commands
 from engine.clock import FixedClock, SystemClock
 from engine.config import ConfigError, Settings
 from engine.db.schema import upgrade
@@ -283,3 +284,4 @@ def users_token(name: str) -> None:
 register_case_commands(main, _context, _run)
 register_export_commands(main, _context, _run)
 register_audit_commands(main, _context, _run)
+register_migrate_commands(main, _context, _run)
