@@ -30,7 +30,6 @@ import json
 import math
 import os
 import platform
-import signal
 import socket
 import sqlite3
 import statistics
@@ -73,6 +72,7 @@ from tests.bench.http_seed import (
     stage_of,
 )
 from tests.helpers import COMPLETE_REVIEW
+from tests.processes import stop_server
 from web import create_app
 
 HOST = "127.0.0.1"
@@ -221,14 +221,8 @@ def wait_until_up(port: int, process: subprocess.Popen[bytes], log: Path) -> Non
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM the gunicorn master (it stops its workers); kill its process group if it lingers."""
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+    """Stop the server, waiting at most STOP_TIMEOUT before killing it."""
+    stop_server(process, STOP_TIMEOUT)
 
 
 @contextmanager

@@ -6,7 +6,6 @@ import http.cookiejar
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ import pytest
 from engine.serve import SCHEDULER_COMMAND
 from tests.helpers import COMPLETE_REVIEW, REPORT
 from tests.integration import free_port
+from tests.processes import stop_server
 
 MESA = Path(sys.executable).parent / "mesa-ayuda"
 START_TIMEOUT = 60.0
@@ -78,14 +78,8 @@ def wait_until_up(url: str, process: subprocess.Popen[str]) -> None:
 
 
 def stop(process: subprocess.Popen[str]) -> None:
-    """SIGTERM the master (it stops its workers and the scheduler); kill the whole group if it lingers."""
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+    """Stop the server, waiting at most STOP_TIMEOUT before killing it."""
+    stop_server(process, STOP_TIMEOUT)
 
 
 def schedulers(parent: int) -> list[int]:
