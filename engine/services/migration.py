@@ -1,8 +1,8 @@
 """Migrate the open cases of one deployed version to another: a dry run, then each case in its own transaction.
 
 Each migrated case goes through the Step machinery, so its inbox rows, next timer, data projection and audit
-chain are written as for any other step. The audited `case.migrated` event carries no `changes` key (a
-migration keeps the case data), so replay groups it with no step and reports nothing.
+chain are written as for any other step. The audited `case.migrated` event leads its step like a completed
+task: it carries `changes` and `state` (normally nothing changes) and replay moves its own instance at it.
 """
 
 from __future__ import annotations
@@ -13,16 +13,17 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.audit import NewEvent, append_events
+from engine.audit import NewEvent
 from engine.db.models import Case, Deployment
 from engine.services.context import DeployedProcess, ServiceContext
 from engine.services.errors import ConflictError, ForbiddenError, NotFoundError, ProcessError
 from engine.services.stepping import Step, lock_case
 from engine.services.views import Actor
 from engine.workflow import migration
+from engine.workflow.replay import MIGRATE
 
 MIGRATION_ROLES = frozenset({"dueno", "admin"})
-MIGRATED = "case.migrated"
+MIGRATED = MIGRATE
 
 
 @dataclass(frozen=True)
@@ -115,9 +116,8 @@ def _migrate_one(ctx: ServiceContext, actor: Actor, case_id: int, versions: _Ver
         step.run(lambda: results.append(migration.migrate(workflow, versions.target.process, now)))
         result = results[0]
         case.deployment_id, step.deployed = versions.target.deployment_id, versions.target
-        step.finish(None)  # projection: data, state, inbox rows, next timer (no event: see below)
+        step.finish(_event(actor, now, versions, result))  # data, state, inbox rows, next timer, audit
         _rename_open_rows(step)
-        append_events(session, case, [_event(actor, now, versions, result)])
         session.flush()
         return MigrationItem(case.id, case.ticket, "migrated")
 
@@ -134,7 +134,6 @@ def _rename_open_rows(step: Step) -> None:
 
 
 def _event(actor: Actor, now: datetime, versions: _Versions, result: migration.MigrationResult) -> NewEvent:
-    # Step.finish would add `changes` to a leading event; a migration keeps the data, so it is appended alone.
     payload = {
         "from_deployment": versions.source.deployment_id, "to_deployment": versions.target.deployment_id,
         "from_version": versions.source.version, "to_version": versions.target.version,

@@ -11,15 +11,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.audit import verify_case
-from engine.db.models import Case, CaseEvent, InboxTask
+from engine.db.models import Case, CaseEvent, Deployment, InboxTask
 from engine.deadlines import expression_functions
 from engine.services.access import READ_ALL_ROLES, ensure_can_view
-from engine.services.context import ServiceContext
+from engine.services.context import DeployedProcess, ServiceContext
 from engine.services.errors import ForbiddenError, NotFoundError, ProcessError
 from engine.services.replay_check import INITIAL_STATE, CaseReplay
 from engine.services.replay_story import StoryStep, story_of
 from engine.services.views import Actor, EventView
-from engine.workflow.replay import Replayer
+from engine.workflow.replay import START, Replayer
 
 BATCH = 200
 AUDIT_ROLES = READ_ALL_ROLES | {"agente", "sistema"}
@@ -76,6 +76,8 @@ class CaseSnapshot:
     completed_elements: list[str]
     active_elements: list[str]
     ready_tasks: list[SnapshotTask]
+    deployment_id: int
+    version: int
 
 
 def replay_case(ctx: ServiceContext, actor: Actor, case_id: int) -> ReplayReport:
@@ -113,13 +115,14 @@ def case_at(ctx: ServiceContext, actor: Actor, case_id: int, k: int) -> CaseSnap
         story, _ = story_of(_events(session, case_id))
         if not 0 <= k <= len(story):
             raise NotFoundError(f"el caso {case_id} no tiene el paso {k} (tiene de 0 a {len(story)})")
-        run = CaseReplay(_replayer(ctx, session, case))
+        run = _case_replay(ctx, session, case, story)
         for step in story[:k]:
             run.run(step)
             if run.problems:
                 raise ProcessError(f"la historia del caso {case_id} no se reproduce hasta el paso {k}: "
                                    f"{run.problems[0]}", step.lead.element_id)
-        return _snapshot(run, story, k, case)
+        deployed = ctx.specs.get(session, run.deployment_id)
+        return _snapshot(run, story, k, case, deployed)
 
 
 def _auditable_case(session: Session, actor: Actor, case_id: int) -> Case:
@@ -135,7 +138,7 @@ def _auditable_case(session: Session, actor: Actor, case_id: int) -> Case:
 def _replay(ctx: ServiceContext, session: Session, case: Case) -> ReplayReport:
     chain = verify_case(session, case.id, case.audit_head)
     story, problems = story_of(_events(session, case.id))
-    run = CaseReplay(_replayer(ctx, session, case))
+    run = _case_replay(ctx, session, case, story)
     run.problems += problems
     steps = []
     for step in story:
@@ -159,9 +162,28 @@ def _step(step: StoryStep, state: str, ready: tuple[str, ...], *, ok: bool) -> R
     return ReplayStep(step.k, lead.seq, lead.kind, lead.occurred_at, lead.element_id, state, ready, ok)
 
 
-def _replayer(ctx: ServiceContext, session: Session, case: Case) -> Replayer:
-    process = ctx.specs.get(session, case.deployment_id).process
-    return Replayer(process, lambda at: expression_functions(ctx.settings, at), INITIAL_STATE)
+def _case_replay(ctx: ServiceContext, session: Session, case: Case, story: list[StoryStep]) -> CaseReplay:
+    """A replay on the version the story says the case started on (migrations move it later)."""
+    first, problem = _start_deployment(session, case, story)
+    process = ctx.specs.get(session, first).process
+    replayer = Replayer(process, lambda at: expression_functions(ctx.settings, at), INITIAL_STATE)
+    run = CaseReplay(replayer, first, lambda deployment_id: ctx.specs.get(session, deployment_id).process)
+    if problem:
+        run.halt(story[0].seq, problem)
+    return run
+
+
+def _start_deployment(session: Session, case: Case, story: list[StoryStep]) -> tuple[int, str | None]:
+    """The deployment named by case.started (process and version), or the case's own with why it is not."""
+    if not story or story[0].lead.kind != START:
+        return case.deployment_id, None  # CaseReplay.run reports a story that does not begin with the start
+    payload = story[0].lead.payload
+    found = session.scalar(select(Deployment.id).where(Deployment.process_id == str(payload.get("process_id")),
+                                                       Deployment.version == payload.get("version")))
+    if found is None:
+        return case.deployment_id, (f"el caso empezó en {payload.get('process_id')} versión "
+                                    f"{payload.get('version')}, que no está desplegada")
+    return found, None
 
 
 def _events(session: Session, case_id: int) -> list[EventView]:
@@ -169,9 +191,10 @@ def _events(session: Session, case_id: int) -> list[EventView]:
     return [EventView.of(row) for row in rows]
 
 
-def _snapshot(run: CaseReplay, story: list[StoryStep], k: int, case: Case) -> CaseSnapshot:
+def _snapshot(run: CaseReplay, story: list[StoryStep], k: int, case: Case, deployed: DeployedProcess) -> CaseSnapshot:
     replayer = run.replayer
     completed, active = replayer.path() if k else ([], [])
     ready = [SnapshotTask(t.element_id, t.name) for t in replayer.ready()] if k else []
     seq, at = (story[k - 1].seq, story[k - 1].lead.occurred_at) if k else (0, case.created_at)
-    return CaseSnapshot(k, len(story), seq, at, run.variables, replayer.state, completed, active, ready)
+    return CaseSnapshot(k, len(story), seq, at, run.variables, replayer.state, completed, active, ready,
+                        deployed.deployment_id, deployed.version)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -11,10 +11,12 @@ from typing import Any
 from engine.db.models import Case, InboxTask
 from engine.deadlines import UnknownDeadlineError
 from engine.expressions import ExpressionError
+from engine.services.errors import NotFoundError
 from engine.services.replay_story import StoryStep
 from engine.services.stepping import diff_values
-from engine.workflow.replay import START, ReplayedStep, Replayer, ReplayHaltedError
-from engine.workflow.runtime import WorkflowFailure
+from engine.workflow.migration import MigrationResult
+from engine.workflow.replay import MIGRATE, START, ReplayedStep, Replayer, ReplayHaltedError
+from engine.workflow.runtime import ProcessSpec, WorkflowFailure
 
 INITIAL_STATE = "iniciado"  # what start_case writes on a new case before its first step runs
 NOT_APPLIED = (ReplayHaltedError, WorkflowFailure, ExpressionError, UnknownDeadlineError)
@@ -34,10 +36,16 @@ class TaskLife:
 
 
 class CaseReplay:
-    """Drives a Replayer through a case's story, collecting every difference from the stored record."""
+    """Drives a Replayer through a case's story, collecting every difference from the stored record.
 
-    def __init__(self, replayer: Replayer) -> None:
+    `deployment_id` is the version the replay runs on now: the case's first one, changed at each migration
+    step through `specs` (deployment id → its parsed process).
+    """
+
+    def __init__(self, replayer: Replayer, deployment_id: int, specs: Callable[[int], ProcessSpec]) -> None:
         self.replayer = replayer
+        self.deployment_id = deployment_id
+        self.specs = specs
         self.variables: dict[str, Any] = {}
         self.problems: list[str] = []
         self.halted = False
@@ -51,14 +59,33 @@ class CaseReplay:
             return None
         state_before = self.replayer.state
         try:
-            replayed = self.replayer.run(step.recorded())
+            replayed = self._migrate(step) if step.lead.kind == MIGRATE else self.replayer.run(step.recorded())
         except NOT_APPLIED as exc:
             self.halt(step.seq, f"no se pudo aplicar: {exc}")
+            return None
+        if replayed is None:
             return None
         self._compare_path(step, replayed)
         self._compare_summary(step, state_before, replayed)
         self._track_tasks(step, replayed)
         self.variables = replayed.variables
+        return replayed
+
+    def _migrate(self, step: StoryStep) -> ReplayedStep | None:
+        """Move the replay to the recorded target version and check it kept the same tasks and timer due times."""
+        source, target = step.deployments()
+        if source != self.deployment_id or not isinstance(target, int):
+            self.halt(step.seq, f"la migración registrada parte del despliegue {source} hacia {target} y el caso "
+                                f"estaba en el despliegue {self.deployment_id}")
+            return None
+        try:
+            process = self.specs(target)
+        except NotFoundError as exc:
+            self.halt(step.seq, f"la migración lleva a un despliegue que no existe: {exc}")
+            return None
+        replayed, result = self.replayer.migrate(process, step.lead.occurred_at)
+        self.deployment_id = target
+        self.problems += [f"evento {step.seq}: {problem}" for problem in _migration_problems(step, result)]
         return replayed
 
     def halt(self, seq: int, message: str) -> None:
@@ -110,6 +137,9 @@ class CaseReplay:
         self.problems += inbox_problems(self.lives, rows)
 
     def _compare_row(self, case: Case) -> None:
+        if case.deployment_id != self.deployment_id:
+            self.problems.append(f"final: el caso está en el despliegue {case.deployment_id} y la reproducción "
+                                 f"terminó en el despliegue {self.deployment_id}")
         completed, state = self.replayer.is_completed(), self.replayer.state
         if case.state != state:
             self.problems.append(f"final: estado guardado «{case.state}», reproducido «{state}»")
@@ -120,6 +150,19 @@ class CaseReplay:
         if case.next_timer_at != timer:
             self.problems.append(f"final: próximo temporizador guardado {_instant(case.next_timer_at)}, "
                                  f"reproducido {_instant(timer)}")
+
+
+def _migration_problems(step: StoryStep, result: MigrationResult) -> list[str]:
+    payload = step.lead.payload
+    timers = [{"element_id": t.element_id, "due": t.due} for t in result.timers]
+    problems = []
+    if list(payload.get("tasks") or []) != result.tasks:
+        problems.append(f"tareas conservadas al migrar: registradas {_show(payload.get('tasks'))}, "
+                        f"reproducidas {_show(result.tasks)}")
+    if list(payload.get("timers") or []) != timers:
+        problems.append(f"temporizadores conservados al migrar: registrados {_show(payload.get('timers'))}, "
+                        f"reproducidos {_show(timers)}")
+    return problems
 
 
 def change_problems(where: str, recorded: dict[str, Any], replayed: dict[str, Any]) -> list[str]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.services.views import EventView
-from engine.workflow.replay import START, TASK, TIMER, RecordedService, RecordedStep
+from engine.workflow.replay import MIGRATE, START, TASK, TIMER, RecordedService, RecordedStep
 
 SERVICE = "service.completed"
 # Events that never advance the workflow: they are part of the history, not of the path.
@@ -45,6 +45,11 @@ class StoryStep:
         leading = [self.lead] if self.lead.kind == TIMER else []
         return [event.element_id or "" for event in [*leading, *self.timers]]
 
+    def deployments(self) -> tuple[Any, Any]:
+        """A migration step's (source, target) deployment ids as recorded."""
+        payload = self.lead.payload
+        return payload.get("from_deployment"), payload.get("to_deployment")
+
     def recorded(self) -> RecordedStep:
         """What the re-execution needs: the step's start, instant, data and the recorded service outputs."""
         kind = self.lead.kind
@@ -73,4 +78,4 @@ def story_of(events: Sequence[EventView]) -> tuple[list[StoryStep], list[str]]:
 
 
 def _leads(event: EventView) -> bool:
-    return event.kind in (START, TASK) or (event.kind == TIMER and "changes" in event.payload)
+    return event.kind in (START, TASK, MIGRATE) or (event.kind == TIMER and "changes" in event.payload)

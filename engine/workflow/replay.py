@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from engine.workflow import runtime
+from engine.workflow import migration, runtime
 from engine.workflow.script_engine import SafeScriptEngine, ServiceCall
 
-START, TASK, TIMER = "case.started", "task.completed", "timer.fired"
+START, TASK, TIMER, MIGRATE = "case.started", "task.completed", "timer.fired", "case.migrated"
 ServiceKey = tuple[str, str]
 Functions = Callable[[datetime], Mapping[str, Callable[..., Any]]]
 
@@ -114,6 +114,19 @@ class Replayer:
                                                    if runtime.is_timer_event(t)),
             services=tuple(outputs.ran), problems=tuple(outputs.problems()),
         )
+
+    def migrate(self, target: runtime.ProcessSpec, at: datetime) -> tuple[ReplayedStep, migration.MigrationResult]:
+        """Move the re-executed instance to another version as the recorded migration did (no task runs)."""
+        reasons = migration.blocking_reasons(self.workflow, target)
+        if reasons:
+            raise ReplayHaltedError("; ".join(reasons))
+        with runtime.spiff_failures():
+            result = migration.migrate(self.workflow, target, at)
+        ready = runtime.ready_user_tasks(self.workflow)
+        self.state = runtime.visible_state(self.state, [], ready)
+        replayed = ReplayedStep(state=self.state, variables=runtime.case_variables(self.workflow, ready),
+                                ready=self.ready(ready), completed_task=None, timers=(), services=(), problems=())
+        return replayed, result
 
     def _apply(self, step: RecordedStep, log: runtime.StepLog) -> str | None:
         with runtime.spiff_failures():

@@ -22,11 +22,13 @@ from engine.services.context import ServiceContext
 from engine.services.deploy import deploy
 from engine.services.errors import ForbiddenError
 from engine.services.people import get_actor
+from engine.services.replay import case_at, replay_all, replay_case
 from engine.services.timers import fire_due_timers
 from engine.workflow import migration as wf_migration
 from engine.workflow import runtime
 from engine.workflow.script_engine import SafeScriptEngine
 from tests.conftest import T0
+from tests.integration.test_replay_tampering import rechain
 from tests.helpers import (
     ACCEPT,
     COMPLETE_REVIEW,
@@ -117,6 +119,10 @@ def _rows(ctx: ServiceContext) -> dict[int, tuple[int, str, str, Any]]:
                 for c in session.scalars(select(Case))}
 
 
+def _replay_problems(ctx: ServiceContext) -> dict[int, list[str]]:
+    return {report.case_id: report.problems for report in replay_all(ctx) if not report.ok}
+
+
 def _events(ctx: ServiceContext, case_id: int, kind: str) -> list[CaseEvent]:
     with ctx.db.read() as session:
         return list(session.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id, CaseEvent.kind == kind)))
@@ -151,11 +157,13 @@ def test_cases_at_every_user_task_migrate_and_finish_on_the_new_version(ctx: Ser
         [event] = _events(ctx, case.id, migration.MIGRATED)
         assert event.actor == "admin"
         assert {"from_version": 1, "to_version": 2}.items() <= json.loads(event.payload_json).items()
-        assert "changes" not in json.loads(event.payload_json)
+        assert json.loads(event.payload_json)["changes"] == {}
     assert verify_chains(ctx) == (len(walks), [])
+    assert _replay_problems(ctx) == {}
     for walk in walks.values():
         _finish(ctx, walk)
     assert verify_chains(ctx)[1] == []
+    assert _replay_problems(ctx) == {}
 
 
 def test_open_inbox_rows_follow_the_migrated_tasks(ctx: ServiceContext) -> None:
@@ -265,3 +273,63 @@ def test_cli_dry_run_then_apply(ctx: ServiceContext, monkeypatch: pytest.MonkeyP
     assert "1 migrado(s), 1 bloqueado(s), 0 fallido(s)" in applied.output
     assert movable.refresh().process_version == 2
     assert blocked.refresh().process_version == 1
+
+
+def _review_state_renamed(text: str) -> str:
+    assert text.count('value="en revisión"') == 1
+    return text.replace('value="en revisión"', 'value="en revisión (v2)"')
+
+
+def test_replay_and_time_travel_follow_the_case_across_its_migration(ctx: ServiceContext) -> None:
+    """Replay starts on the first version, moves at the `case.migrated` step, and finishes on the second."""
+    walk = _at_review(ctx)
+    assert walk.case is not None
+    _deploy_main(ctx, _review_state_renamed)
+    [item] = migration.apply(ctx, get_actor(ctx, "dueno"), PROCESS, 1, 2)
+    assert item.status == "migrated"
+    [event] = _events(ctx, walk.case.id, migration.MIGRATED)
+    assert json.loads(event.payload_json)["state"] == {"before": "en revisión", "after": "en revisión (v2)"}
+    _finish(ctx, walk)
+    auditor = get_actor(ctx, "auditor")
+    report = replay_case(ctx, auditor, walk.case.id)
+    assert report.ok, report.problems
+    kinds = [step.kind for step in report.steps]
+    k = kinds.index(migration.MIGRATED) + 1
+    before, after = case_at(ctx, auditor, walk.case.id, k - 1), case_at(ctx, auditor, walk.case.id, k)
+    assert (before.version, before.state) == (1, "en revisión")
+    assert (after.version, after.state) == (2, "en revisión (v2)")
+    assert after.data == before.data and [t.element_id for t in after.ready_tasks] == [REVIEW]
+    assert case_at(ctx, auditor, walk.case.id, len(report.steps)).version == 2
+
+
+@pytest.mark.parametrize("edit", ["timer-due", "source-version", "state", "deleted"])
+def test_replay_catches_an_edited_migration(ctx: ServiceContext, clock: FixedClock, edit: str) -> None:
+    """A re-chained migration event that lies about the timers it kept, its source or the state is reported."""
+    walk = WAITING_AT[COMPLETE_INFO](ctx)
+    assert walk.case is not None
+    _deploy_main(ctx, _renamed_review)
+    clock.set(clock.now() + timedelta(hours=1))
+    migration.apply(ctx, get_actor(ctx, "dueno"), PROCESS, 1, 2)
+    expected = {"timer-due": "temporizadores conservados al migrar", "source-version": "parte del despliegue 99",
+                "state": "estado registrado «pendiente de información» → «cerrado»",
+                "deleted": "la reproducción terminó en el despliegue"}[edit]
+    with ctx.db.write() as session:
+        row = session.scalar(select(CaseEvent).where(CaseEvent.case_id == walk.case.id,
+                                                     CaseEvent.kind == migration.MIGRATED))
+        assert row is not None
+        payload = json.loads(row.payload_json)
+        if edit == "timer-due":
+            payload["timers"][0]["due"] = (T0 + timedelta(days=30)).isoformat()
+        elif edit == "source-version":
+            payload["from_deployment"] = 99
+        elif edit == "state":
+            payload["state"] = {"before": "pendiente de información", "after": "cerrado"}
+        row.payload_json = json.dumps(payload, sort_keys=True, ensure_ascii=False)
+        where = f"evento {row.seq}:"
+        if edit == "deleted":
+            session.delete(row)
+            where = "final:"
+        rechain(session, walk.case.id)
+    report = replay_case(ctx, get_actor(ctx, "auditor"), walk.case.id)
+    assert report.chain_ok and not report.replay_ok
+    assert report.problems[0].startswith(where) and expected in report.problems[0], report.problems

@@ -37,4 +37,5 @@ def snapshot_json(snapshot: replay.CaseSnapshot) -> JsonObject:
         "occurred_at": instant(snapshot.occurred_at), "data": plain(snapshot.data), "state": snapshot.state,
         "completed_elements": list(snapshot.completed_elements), "active_elements": list(snapshot.active_elements),
         "ready_tasks": [{"element_id": t.element_id, "name": t.name} for t in snapshot.ready_tasks],
+        "version": snapshot.version,
     }

@@ -60,6 +60,7 @@ SNAPSHOT: Schema = closed({
     "occurred_at": INSTANT, "data": {**OBJECT, "description": "variables del proceso tras el paso k"},
     "state": STRING, "completed_elements": STRINGS, "active_elements": STRINGS,
     "ready_tasks": {"type": "array", "items": closed({"element_id": STRING, "name": STRING}, "Tarea lista.")},
+    "version": {"type": "integer", "description": "versión del proceso en que estaba el caso tras el paso k"},
 }, "El caso tal como estaba tras el paso k: datos, estado y elementos del diagrama.")
 VERSION: Schema = closed({
     "version": {"type": "integer"}, "deployment_id": {"type": "integer"}, "name": STRING, "content_hash": STRING,
