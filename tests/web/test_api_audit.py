@@ -59,6 +59,7 @@ def test_case_at_each_step(api: Api) -> None:
                                  for k in range(3))
     assert (first["k"], first["steps"], first["event_seq"], first["state"], first["data"]) == (0, 2, 0, "iniciado", {})
     assert (first["completed_elements"], first["active_elements"], first["ready_tasks"]) == ([], [], [])
+    assert first["version"] == reported["version"] == reviewed["version"] == 1
     assert (reported["state"], reported["active_elements"]) == ("en revisión", [REVIEW])
     assert reported["ready_tasks"] == [{"element_id": REVIEW, "name": "Revisar y registrar caso"}]
     assert reported["occurred_at"] == "2026-12-01T14:00:00+00:00" and reported["data"]["mesa"] == "ti"
