@@ -1,4 +1,5 @@
-"""Process owners on the web: deployed processes, a process's versions, a version's diagram, diffs, upload."""
+"""Process owners on the web: deployed processes, a process's versions, a version's diagram, diffs, upload
+and the migration of open cases between versions (web/migration_page.py)."""
 
 from __future__ import annotations
 
@@ -13,11 +14,14 @@ from engine.deployment import DeploymentError, DeploymentProblem, SourceFile
 from engine.services import deploy as engine_deploy
 from engine.services.errors import NotFoundError
 from engine.services.versions import get_version, version_diff
+from web import migration_page
 from web.context import current_actor, role_required, services
 
 bp = Blueprint("processes", __name__, url_prefix="/procesos")
 WRITERS = ("dueno", "admin")
 READERS = (*WRITERS, "auditor")
+bp.add_url_rule("/<process_id>/migrar", "migrate", role_required(*WRITERS)(migration_page.show), methods=("GET",))
+bp.add_url_rule("/<process_id>/migrar", "migrate_run", role_required(*WRITERS)(migration_page.run), methods=("POST",))
 
 
 @dataclass
@@ -101,8 +105,7 @@ def diff(process_id: str) -> ResponseReturnValue:
 
 
 def _version_arg(name: str) -> int | None:
-    raw = request.args.get(name, "")
-    return int(raw) if raw.isascii() and raw.isdigit() and 0 < int(raw) < 1_000_000 else None
+    return migration_page.version_number(request.args.get(name, ""))
 
 
 def _source(upload: FileStorage) -> SourceFile:
