@@ -214,6 +214,7 @@ CONTROLS = (
     ("inbox.claim", "nivel1", 0), ("inbox.assign", "admin", 1), ("processes.upload", "dueno", 0),
     ("api.cases.start_help_desk_case", "solicitante", 0), ("api.tasks.complete_task", "nivel1", 0),
     ("api.tasks.assign_task", "admin", 1), ("api.deployments.create_deployment", "dueno", 0),
+    ("processes.migrate_run", "dueno", 0),
 )
 
 
