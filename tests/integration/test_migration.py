@@ -11,15 +11,12 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from engine.bootstrap import BPMN_DIR, FORMS_DIR, process_files
 from engine.cli import main
 from engine.clock import FixedClock
 from engine.db.models import Case, CaseEvent, InboxTask
-from engine.deployment import SourceFile
 from engine.services import migration
 from engine.services.auditing import verify_chains
 from engine.services.context import ServiceContext
-from engine.services.deploy import deploy
 from engine.services.errors import ForbiddenError
 from engine.services.people import get_actor
 from engine.services.replay import case_at, replay_all, replay_case
@@ -27,8 +24,8 @@ from engine.services.timers import fire_due_timers
 from engine.workflow import migration as wf_migration
 from engine.workflow import runtime
 from engine.workflow.script_engine import SafeScriptEngine
+from tests.changes import REVIEW_V2, deploy_main, escalate_removed, rechain, renamed_review
 from tests.conftest import T0
-from tests.integration.test_replay_tampering import rechain
 from tests.helpers import (
     ACCEPT,
     COMPLETE_REVIEW,
@@ -46,7 +43,6 @@ PROCESS = "mesa_de_ayuda"
 REVIEW, COMPLETE_INFO = "Activity_RevisarRegistrar", "Activity_CompletarInformacion"
 ESCALATE, LEVEL2, LEVEL3 = "Activity_EscalarNivel2", "Activity_AnalizarSolucionar", "Activity_SolucionarEscalado"
 VALIDATE = "Activity_ValidarSolucion"
-REVIEW_V2 = "Revisar y registrar el caso (v2)"
 
 
 def _at_review(ctx: ServiceContext) -> Walker:
@@ -72,23 +68,6 @@ WAITING_AT: dict[str, Callable[[ServiceContext], Walker]] = {
     REVIEW: _at_review, COMPLETE_INFO: _at_complete_info, ESCALATE: walk_to_ticket, LEVEL2: walk_to_level2,
     LEVEL3: _at_level3, VALIDATE: walk_to_validation,
 }
-
-
-def _deploy_main(ctx: ServiceContext, change: Callable[[str], str]) -> int:
-    [(bpmn, forms)] = process_files(BPMN_DIR, FORMS_DIR)
-    text = change(bpmn.content.decode("utf-8"))
-    return deploy(ctx, "dueno", SourceFile(bpmn.name, text.encode("utf-8")), forms).version
-
-
-def _renamed_review(text: str) -> str:
-    assert text.count('name="Revisar y registrar caso"') == 1
-    return text.replace('name="Revisar y registrar caso"', f'name="{REVIEW_V2}"')
-
-
-def _escalate_removed(text: str) -> str:
-    """Activity_EscalarNivel2 no longer exists (its replacement has another id)."""
-    assert text.count(f'id="{ESCALATE}"') == 1
-    return text.replace(ESCALATE, "Activity_EscalarNivel2Nuevo")
 
 
 def _finish(ctx: ServiceContext, walk: Walker) -> None:
@@ -134,7 +113,7 @@ def _walks(ctx: ServiceContext) -> dict[str, Walker]:
 
 def test_dry_run_lists_every_waiting_case_as_ok_and_changes_nothing(ctx: ServiceContext) -> None:
     walks = _walks(ctx)
-    assert _deploy_main(ctx, _renamed_review) == 2
+    assert deploy_main(ctx, renamed_review) == 2
     before = _rows(ctx)
     report = migration.dry_run(ctx, get_actor(ctx, "dueno"), PROCESS, 1, 2)
     assert {item.case_id: item.status for item in report} == {w.case.id: "ok" for w in walks.values() if w.case}
@@ -144,7 +123,7 @@ def test_dry_run_lists_every_waiting_case_as_ok_and_changes_nothing(ctx: Service
 
 def test_cases_at_every_user_task_migrate_and_finish_on_the_new_version(ctx: ServiceContext) -> None:
     walks = _walks(ctx)
-    _deploy_main(ctx, _renamed_review)
+    deploy_main(ctx, renamed_review)
     data_before = {element: walk.refresh().data for element, walk in walks.items()}
     report = migration.apply(ctx, get_actor(ctx, "admin"), PROCESS, 1, 2)
     assert {item.status for item in report} == {"migrated"}
@@ -168,7 +147,7 @@ def test_cases_at_every_user_task_migrate_and_finish_on_the_new_version(ctx: Ser
 
 def test_open_inbox_rows_follow_the_migrated_tasks(ctx: ServiceContext) -> None:
     walk = _at_review(ctx)
-    _deploy_main(ctx, _renamed_review)
+    deploy_main(ctx, renamed_review)
     migration.apply(ctx, get_actor(ctx, "dueno"), PROCESS, 1, 2)
     case = walk.refresh()
     with ctx.db.read() as session:
@@ -183,7 +162,7 @@ def test_armed_timers_keep_their_due_times(ctx: ServiceContext, clock: FixedCloc
     assert walk.case is not None
     due = walk.refresh().next_timer_at
     assert due is not None
-    _deploy_main(ctx, _renamed_review)
+    deploy_main(ctx, renamed_review)
     clock.set(clock.now() + timedelta(hours=5))  # a reset timer would be armed from here
     [item] = migration.apply(ctx, get_actor(ctx, "dueno"), PROCESS, 1, 2)
     assert item.status == "migrated"
@@ -199,7 +178,7 @@ def test_armed_timers_keep_their_due_times(ctx: ServiceContext, clock: FixedCloc
 def test_a_case_waiting_at_a_removed_task_is_blocked_and_left_untouched(ctx: ServiceContext) -> None:
     blocked, movable = walk_to_ticket(ctx), walk_to_level2(ctx)
     assert blocked.case is not None and movable.case is not None
-    _deploy_main(ctx, _escalate_removed)
+    deploy_main(ctx, escalate_removed)
     before = _rows(ctx)[blocked.case.id]
     owner = get_actor(ctx, "dueno")
     dry = {item.case_id: item for item in migration.dry_run(ctx, owner, PROCESS, 1, 2)}
@@ -220,7 +199,7 @@ def test_a_case_waiting_at_a_removed_task_is_blocked_and_left_untouched(ctx: Ser
 
 @pytest.mark.parametrize("user", ["nivel1", "auditor", "solicitante"])
 def test_only_owners_and_admins_may_migrate(ctx: ServiceContext, user: str) -> None:
-    _deploy_main(ctx, _renamed_review)
+    deploy_main(ctx, renamed_review)
     with pytest.raises(ForbiddenError):
         migration.dry_run(ctx, get_actor(ctx, user), PROCESS, 1, 2)
     with pytest.raises(ForbiddenError):
@@ -230,7 +209,7 @@ def test_only_owners_and_admins_may_migrate(ctx: ServiceContext, user: str) -> N
 def test_closed_cases_are_not_listed(ctx: ServiceContext) -> None:
     walk = walk_to_validation(ctx)
     _finish(ctx, walk)
-    _deploy_main(ctx, _renamed_review)
+    deploy_main(ctx, renamed_review)
     assert migration.dry_run(ctx, get_actor(ctx, "dueno"), PROCESS, 1, 2) == []
 
 
@@ -238,7 +217,7 @@ def test_data_on_a_ready_task_is_kept(ctx: ServiceContext) -> None:
     """SpiffWorkflow resets a READY task's data to its parent's; the migration puts it back."""
     walk = _at_review(ctx)
     assert walk.case is not None
-    _deploy_main(ctx, _renamed_review)
+    deploy_main(ctx, renamed_review)
     with ctx.db.read() as session:
         row = session.get(Case, walk.case.id)
         assert row is not None
@@ -256,7 +235,7 @@ def test_cli_dry_run_then_apply(ctx: ServiceContext, monkeypatch: pytest.MonkeyP
     """`mesa-ayuda migrate`: a dry run changes nothing; --apply migrates and exits 1 when a case is blocked."""
     blocked, movable = walk_to_ticket(ctx), walk_to_level2(ctx)
     assert blocked.case is not None and movable.case is not None
-    _deploy_main(ctx, _escalate_removed)
+    deploy_main(ctx, escalate_removed)
     monkeypatch.setenv("MESA_DATABASE_URL", ctx.db.url)
     monkeypatch.setenv("MESA_INSTANCE_PATH", str(ctx.settings.instance_path))
     runner = CliRunner()
@@ -284,7 +263,7 @@ def test_replay_and_time_travel_follow_the_case_across_its_migration(ctx: Servic
     """Replay starts on the first version, moves at the `case.migrated` step, and finishes on the second."""
     walk = _at_review(ctx)
     assert walk.case is not None
-    _deploy_main(ctx, _review_state_renamed)
+    deploy_main(ctx, _review_state_renamed)
     [item] = migration.apply(ctx, get_actor(ctx, "dueno"), PROCESS, 1, 2)
     assert item.status == "migrated"
     [event] = _events(ctx, walk.case.id, migration.MIGRATED)
@@ -307,7 +286,7 @@ def test_replay_catches_an_edited_migration(ctx: ServiceContext, clock: FixedClo
     """A re-chained migration event that lies about the timers it kept, its source or the state is reported."""
     walk = WAITING_AT[COMPLETE_INFO](ctx)
     assert walk.case is not None
-    _deploy_main(ctx, _renamed_review)
+    deploy_main(ctx, renamed_review)
     clock.set(clock.now() + timedelta(hours=1))
     migration.apply(ctx, get_actor(ctx, "dueno"), PROCESS, 1, 2)
     expected = {"timer-due": "temporizadores conservados al migrar", "source-version": "parte del despliegue 99",

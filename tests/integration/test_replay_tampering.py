@@ -12,7 +12,6 @@ from click.testing import CliRunner, Result
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from engine.audit import GENESIS, NewEvent, canonical, chain_hash
 from engine.cli import main
 from engine.clock import FixedClock
 from engine.config import Settings
@@ -23,6 +22,7 @@ from engine.services.errors import ForbiddenError, NotFoundError, ProcessError
 from engine.services.people import add_user, get_actor
 from engine.services.replay import case_at, replay_all, replay_case
 from engine.services.views import SYSTEM
+from tests.changes import rechain
 from tests.conftest import T0
 from tests.helpers import ACCEPT, Walker, walk_to_level2, walk_to_validation
 
@@ -46,21 +46,6 @@ def _edit(row: CaseEvent, change: Callable[[dict[str, Any]], None]) -> None:
     payload = json.loads(row.payload_json)
     change(payload)
     row.payload_json = json.dumps(payload, sort_keys=True, ensure_ascii=False)
-
-
-def rechain(session: Session, case_id: int) -> None:
-    """Renumber and re-hash a case's events and move its head: the chain verifies again."""
-    session.flush()
-    case = session.get(Case, case_id)
-    rows = session.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.seq)).all()
-    assert case is not None and rows
-    prev = GENESIS
-    for seq, row in enumerate(rows, 1):
-        event = NewEvent(row.kind, row.actor, row.occurred_at, row.element_id, json.loads(row.payload_json))
-        row.seq, row.prev_hash = seq, prev
-        row.hash = prev = chain_hash(prev, canonical(case_id, seq, event))
-        session.flush()
-    case.audit_head, case.audit_seq = prev, len(rows)
 
 
 def _submission(session: Session, case_id: int) -> tuple[int | None, str]:

@@ -25,9 +25,9 @@ from engine.services.files import add_attachment, storage_dir
 from engine.services.notes import add_comment
 from engine.services.people import get_actor
 from engine.services.tasks import claim_task
+from tests.changes import deploy_main, renamed_review
 from tests.conftest import FIXTURES
 from tests.helpers import COMPLETE_REVIEW, REPORT, SOLVE_AT_LEVEL2, Walker, walk_to_level2
-from tests.integration.test_migration import _deploy_main, _renamed_review
 from tests.integration.test_versions import LINEAL
 from tests.web.api_support import Api, expect_error
 from tests.web.conftest import csrf_token, login
@@ -118,7 +118,7 @@ def build_world(ctx: ServiceContext) -> list[Scenario]:
         add_comment(ctx, get_actor(ctx, agent), case.id, "Estamos revisando su caso.")
         attachment = add_attachment(ctx, get_actor(ctx, "solicitante"), case.id, *EVIDENCE)
         scenarios.append(Scenario(case.id, walk.task().id, attachment.id, case.process_id, version, data, "nivel1"))
-    assert _deploy_main(ctx, _renamed_review) == 2
+    assert deploy_main(ctx, renamed_review) == 2
     return scenarios
 
 

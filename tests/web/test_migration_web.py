@@ -9,8 +9,9 @@ from sqlalchemy import select
 from engine.db.models import CaseEvent
 from engine.services import migration
 from engine.services.context import ServiceContext
+from tests.changes import ESCALATE, deploy_main, escalate_removed
 from tests.helpers import Walker, walk_to_level2, walk_to_ticket
-from tests.integration.test_migration import ESCALATE, PROCESS, _deploy_main, _escalate_removed
+from tests.integration.test_migration import PROCESS
 from tests.web.conftest import post
 from tests.web.test_processes import signed_in
 from web.migration_page import BAD_VERSIONS, SAME_VERSION
@@ -22,7 +23,7 @@ CONFIRM = f'method="post" action="{PAGE}"'
 def blocked_and_movable(ctx: ServiceContext) -> tuple[Walker, Walker]:
     """A case waiting at the escalation task that version 2 removes, and one at level 2 (kept): v2 deployed."""
     blocked, movable = walk_to_ticket(ctx), walk_to_level2(ctx)
-    assert _deploy_main(ctx, _escalate_removed) == 2
+    assert deploy_main(ctx, escalate_removed) == 2
     return blocked, movable
 
 
@@ -94,7 +95,7 @@ def test_apply_migrates_movable_cases_and_leaves_blocked_ones(app: Flask, sqlite
 
 
 def test_a_version_without_open_cases_says_so(app: Flask, sqlite_ctx: ServiceContext) -> None:
-    _deploy_main(sqlite_ctx, _escalate_removed)
+    deploy_main(sqlite_ctx, escalate_removed)
     client = signed_in(app, "dueno")
     html = client.get(f"{PAGE}?de=1&a=2").get_data(as_text=True)
     assert "La versión 1 no tiene casos abiertos." in html and CONFIRM not in html
