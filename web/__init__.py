@@ -14,7 +14,21 @@ from engine.services.context import ServiceContext
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """The app over the engine services; tests pass MESA_CONTEXT (a ServiceContext) and Flask settings."""
-    from web import api, audit_export, auth, csrf, errors, inbox, layout, mailbox, main, portal, processes, security
+    from web import (
+        api,
+        audit_case,
+        audit_export,
+        auth,
+        csrf,
+        errors,
+        inbox,
+        layout,
+        mailbox,
+        main,
+        portal,
+        processes,
+        security,
+    )
     from web.authn import authenticator_for
     from web.context import EXTENSION
 
@@ -31,6 +45,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     errors.register_error_handlers(app)
     layout.register_layout(app)
     # One blueprint per feature: add yours to this list.
-    for blueprint in (auth.bp, main.bp, mailbox.bp, api.bp, inbox.bp, portal.bp, audit_export.bp, processes.bp):
+    for blueprint in (auth.bp, main.bp, mailbox.bp, api.bp, inbox.bp, portal.bp, audit_export.bp, processes.bp,
+                      audit_case.bp):
         app.register_blueprint(blueprint)
     return app

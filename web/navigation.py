@@ -28,6 +28,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("Mis casos", "portal.my_cases", REQUESTING),
     # Auditors and process owners see the inbox read-only.
     NavItem("Bandeja", "inbox.index", frozenset({"agente", "admin", "auditor", "dueno"})),
+    NavItem("Auditoría de casos", "audit_case.index", frozenset({"auditor", "dueno", "admin"})),
     NavItem("Exportar registro", "audit_export.index", frozenset({"auditor", "dueno", "admin"})),
     NavItem("Procesos", "processes.index", frozenset({"dueno", "admin", "auditor"})),
     NavItem("Correo de demostración", "mailbox.index", ALL_ROLES, demo_only=True),

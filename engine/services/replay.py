@@ -83,7 +83,7 @@ class CaseSnapshot:
 def replay_case(ctx: ServiceContext, actor: Actor, case_id: int) -> ReplayReport:
     """Verify a case's hash chain and replay its events, comparing path and data at every step."""
     with ctx.db.read() as session:
-        case = _auditable_case(session, actor, case_id)
+        case = auditable_case(session, actor, case_id)
         return _replay(ctx, session, case)
 
 
@@ -111,7 +111,7 @@ def replay_all(ctx: ServiceContext) -> list[ReplayReport]:
 def case_at(ctx: ServiceContext, actor: Actor, case_id: int, k: int) -> CaseSnapshot:
     """The case as it was after its k-th workflow-advancing step, computed by replaying up to it."""
     with ctx.db.read() as session:
-        case = _auditable_case(session, actor, case_id)
+        case = auditable_case(session, actor, case_id)
         story, _ = story_of(_events(session, case_id))
         if not 0 <= k <= len(story):
             raise NotFoundError(f"el caso {case_id} no tiene el paso {k} (tiene de 0 a {len(story)})")
@@ -125,7 +125,8 @@ def case_at(ctx: ServiceContext, actor: Actor, case_id: int, k: int) -> CaseSnap
         return _snapshot(run, story, k, case, deployed)
 
 
-def _auditable_case(session: Session, actor: Actor, case_id: int) -> Case:
+def auditable_case(session: Session, actor: Actor, case_id: int) -> Case:
+    """The case, if it exists, the actor may see it and their role audits (NotFound / Forbidden otherwise)."""
     case = session.get(Case, case_id)
     if case is None:
         raise NotFoundError(f"el caso {case_id} no existe")
