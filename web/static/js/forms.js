@@ -8,11 +8,98 @@
  * so this uses Form#_getState/_setState, the same calls its own Form#validate makes (form-js-viewer 1.x keeps
  * errors per field *id*, one level deeper per repeat index). If those calls ever disappear the error list
  * above the form, rendered by the server, still says what to fix.
+ *
+ * form-js 1.x writes its own messages in English and has no translation hook (bpmn-io/form-js#443): the
+ * validator's messages are translated as it returns them (worded as the server words the same rule), and the
+ * few English words it renders (the empty select, the search box, the empty option list) as they appear.
  */
 (function () {
   'use strict';
 
   var CONTAINERS = { group: true, dynamiclist: true };
+
+  /* form-js's validator messages -> the server's wording of the same rule (engine/forms_values.py). */
+  var MESSAGES = [
+    [/^Field is required\.$/, function () { return 'Este campo es obligatorio.'; }],
+    [/^Value is not a number\.$/, function () { return 'Debe ser un número.'; }],
+    [/^Value is expected to be an integer\.$/, function () { return 'Debe ser un número entero.'; }],
+    [/^Value is expected to have at most (\d+) decimal digits?\.$/, function (m) {
+      return 'Debe tener como máximo ' + m[1] + (m[1] === '1' ? ' decimal.' : ' decimales.');
+    }],
+    [/^Please select a valid value, the two nearest valid values are (.+) and (.+)\.$/, function (m) {
+      return 'Elija un valor válido; los dos más cercanos son ' + m[1] + ' y ' + m[2] + '.';
+    }],
+    [/^Field must match pattern /, function () { return 'No tiene el formato requerido.'; }],
+    [/^Field must have minimum value of (.+)\.$/, function (m) { return 'Debe ser mayor o igual que ' + m[1] + '.'; }],
+    [/^Field must have maximum value of (.+)\.$/, function (m) { return 'Debe ser menor o igual que ' + m[1] + '.'; }],
+    [/^Field must have minimum length of (\d+)\.$/, function (m) { return 'Debe tener al menos ' + chars(m[1]) + '.'; }],
+    [/^Field must have maximum length of (\d+)\.$/, function (m) {
+      return 'Debe tener como máximo ' + chars(m[1]) + '.';
+    }],
+    [/^Field must be a valid +international phone number/, function () {
+      return 'Debe ser un número de teléfono internacional válido (por ejemplo, +576013815000).';
+    }],
+    [/^Field must be a valid email\.$/, function () { return 'Debe ser un correo electrónico válido.'; }]
+  ];
+  /* English words form-js renders, by the element that shows them. */
+  var WORDS = {
+    '.fjs-select-display': { Select: 'Seleccione…' },
+    '.fjs-dropdownlist-empty': { 'No results': 'Sin resultados', 'All values selected': 'Todas las opciones elegidas' }
+  };
+  var PLACEHOLDERS = { Search: 'Buscar' };
+
+  function chars(count) {
+    return count === '1' ? '1 carácter' : count + ' caracteres';
+  }
+
+  function spanish(message) {
+    for (var i = 0; i < MESSAGES.length; i += 1) {
+      var match = MESSAGES[i][0].exec(message);
+      if (match) {
+        return MESSAGES[i][1](match);
+      }
+    }
+    return message;  // a form's own patternErrorMessage, or a rule added by a newer form-js: shown as written
+  }
+
+  /* Wrap the validator's two entry points (Form#validate and field edits use one or the other). */
+  function translateValidator(form) {
+    var validator = form.get('validator');
+    ['validateField', 'validateFieldInstance'].forEach(function (name) {
+      var original = validator[name];
+      if (typeof original === 'function') {
+        validator[name] = function () {
+          return original.apply(validator, arguments).map(spanish);
+        };
+      }
+    });
+  }
+
+  function translateWords(root) {
+    Object.keys(WORDS).forEach(function (selector) {
+      root.querySelectorAll(selector).forEach(function (element) {
+        // Change the text node itself: Preact keeps a reference to it and writes the next value there.
+        var node = element.firstChild;
+        if (element.childNodes.length === 1 && node.nodeType === Node.TEXT_NODE &&
+            Object.prototype.hasOwnProperty.call(WORDS[selector], node.data)) {
+          node.data = WORDS[selector][node.data];
+        }
+      });
+    });
+    root.querySelectorAll('input[placeholder]').forEach(function (input) {
+      var text = input.getAttribute('placeholder');
+      if (Object.prototype.hasOwnProperty.call(PLACEHOLDERS, text)) {
+        input.setAttribute('placeholder', PLACEHOLDERS[text]);
+      }
+    });
+  }
+
+  /* form-js re-renders (Preact) when a dropdown opens or a value changes: translate again after each change. */
+  function keepSpanish(container) {
+    translateWords(container);
+    new MutationObserver(function () { translateWords(container); })
+      .observe(container, { childList: true, subtree: true, characterData: true });
+  }
 
   /* Data key as the engine reports it ("asunto", "grupo.campo", "lista.campo") -> form-js field id. */
   function fieldIds(components, prefix, ids) {
@@ -124,7 +211,9 @@
     var payload = JSON.parse(document.getElementById(container.getAttribute('data-form-data')).textContent);
     var submitForm = document.getElementById(container.getAttribute('data-submit-form'));
     var form = new window.FormViewer.Form({ container: container });
+    translateValidator(form);
     return form.importSchema(payload.schema, payload.data || {}).then(function () {
+      keepSpanish(container);
       if (payload.readOnly) {
         form.setProperty('readOnly', true);
       }
