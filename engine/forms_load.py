@@ -20,7 +20,7 @@ from engine.forms_model import (
     FormField,
     FormSchema,
 )
-from engine.forms_rules import read_options, read_validate
+from engine.forms_rules import read_options, read_validate, static_labels
 from engine.forms_values import InvalidValue, check, coerce, is_empty
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -220,6 +220,7 @@ class _Loader:
             label=label if isinstance(label, str) else "",
             readonly=readonly,
             options=options,
+            option_labels=static_labels(comp, options),
             values_key=values_key,
             hide=hide,
             subtype=subtype,

@@ -61,6 +61,7 @@ class FormField:
     pattern: re.Pattern[str] | None = None
     email: bool = False  # validate.validationType == "email"
     options: tuple[str, ...] = ()  # static `values`, by value
+    option_labels: tuple[str, ...] = ()  # their labels, in the same order
     values_key: str | None = None
     hide: Condition | None = None  # includes the hide conditions of enclosing path-less groups
     default: Any = None  # already coerced; lists are stored as tuples to keep the field hashable
@@ -81,3 +82,14 @@ class FormSchema:
     fields: tuple[FormField, ...]
     keys: frozenset[str]  # top-level data keys a submission may carry (group/list paths included)
     raw: dict[str, Any] = field(compare=False, repr=False)  # as loaded, for the form-js viewer
+
+    def option_labels(self, data: Mapping[str, Any]) -> dict[str, dict[str, str]]:
+        """Per top-level key, option value → label: the static `values`, or the `valuesKey` list found in `data`."""
+        found: dict[str, dict[str, str]] = {}
+        for item in self.fields:
+            if item.options:
+                found[item.key] = dict(zip(item.options, item.option_labels, strict=True))
+            elif item.values_key and isinstance(data.get(item.values_key), list):
+                found[item.key] = {str(o["value"]): str(o["label"]) for o in data[item.values_key]
+                                   if isinstance(o, Mapping) and "value" in o and "label" in o}
+        return found

@@ -138,6 +138,16 @@ def read_options(comp: dict[str, Any], ctype: str, report: Report) -> tuple[tupl
     return _static_values(comp["values"], report), None
 
 
+def static_labels(comp: dict[str, Any], options: tuple[str, ...]) -> tuple[str, ...]:
+    """The labels of the static options, in the order of `options` (the first label of a repeated value)."""
+    labels: dict[str, str] = {}
+    values = comp.get("values") if options else None
+    for item in values if isinstance(values, list) else ():
+        if isinstance(item, dict) and isinstance(item.get("value"), str) and isinstance(item.get("label"), str):
+            labels.setdefault(item["value"], item["label"])
+    return tuple(labels[value] for value in options)
+
+
 def _static_values(values: Any, report: Report) -> tuple[str, ...]:
     if not isinstance(values, list) or not values:
         report('\'values\' debe ser una lista no vacía de {"label": ..., "value": ...}')

@@ -12,9 +12,15 @@ from datetime import datetime
 from engine.services.views import Actor, CaseView, TaskView
 from web.context import current_actor
 from web.layout import local_datetime
+from web.timeline import display_value
 
 AGENT_ROLES = frozenset({"agente", "admin"})
 READ_ONLY_ROLES = frozenset({"auditor"})
+# Shown with the case's data; every other variable is listed under "Todos los datos" for staff.
+SUMMARY_KEYS = (("descripcion", "Descripción"), ("tipo", "Tipo de solicitud"), ("canal", "Canal"),
+                ("contacto", "Contacto"), ("prioridad", "Prioridad"), ("categoria", "Categoría"),
+                ("informacion_faltante", "Información solicitada"),
+                ("informacion_adicional", "Información agregada por el solicitante"))
 
 
 def signed_in() -> Actor:
@@ -101,3 +107,9 @@ def task_rows(actor: Actor, tasks: Iterable[TaskView], now: datetime) -> list[Ta
     rows = [TaskRow(task, may_complete(actor, task), may_claim(actor, task), may_release(actor, task),
                     responsible(task), is_overdue(task, now)) for task in tasks]
     return sorted(rows, key=lambda row: not row.may_complete)
+
+
+def case_summary(case: CaseView) -> list[tuple[str, str]]:
+    """The main variables, options by their labels ("Incidencia", not "incidencia")."""
+    return [(label, display_value(case.shown(key))) for key, label in SUMMARY_KEYS
+            if case.data.get(key) not in (None, "")]

@@ -16,7 +16,7 @@ from engine.services.files import ALLOWED, MAX_BYTES, list_attachments
 from engine.services.notes import Visibility, add_comment, list_comments, sees_internal
 from engine.services.tasks import claim_task, release_task
 from engine.services.views import Actor, TaskView
-from web.case_display import AGENT_ROLES, pending_for, signed_in, task_rows
+from web.case_display import AGENT_ROLES, case_summary, pending_for, signed_in, task_rows
 from web.context import login_required, services
 from web.timeline import display_value, timeline
 
@@ -24,13 +24,6 @@ COMMENT_FIELD = "cuerpo"
 VISIBILITY_FIELD = "visibilidad"
 FILE_FIELD = "archivo"
 RETURN_FIELD = "volver"
-# Shown with the case's data; every other variable is listed under "Todos los datos" for staff.
-SUMMARY_KEYS = (("descripcion", "Descripción"), ("tipo", "Tipo de solicitud"), ("canal", "Canal"),
-                ("contacto", "Contacto"), ("prioridad", "Prioridad"), ("categoria", "Categoría"),
-                ("informacion_faltante", "Información solicitada"),
-                ("informacion_adicional", "Información agregada por el solicitante"))
-
-
 @dataclass(frozen=True)
 class Drafts:
     """What was typed in the page's forms when it comes back with errors."""
@@ -61,13 +54,13 @@ def show(case_id: int) -> ResponseReturnValue:
 def render_case(case_id: int, drafts: Drafts | None = None, status: int = 200) -> ResponseReturnValue:
     """The case page (also re-rendered with the errors of a comment or upload that failed)."""
     actor, ctx = signed_in(), services()
-    case = get_case(ctx, actor, case_id)
+    case = get_case(ctx, actor, case_id, with_labels=True)
     staff = sees_internal(actor)
     return render_template(
         "cases/case.html", case=case, pending=pending_for(actor, case), staff=staff,
         tasks=task_rows(actor, case.ready_tasks, ctx.clock.now()), entries=timeline(case.history, detailed=staff),
         comments=list_comments(ctx, actor, case_id), attachments=list_attachments(ctx, actor, case_id),
-        drafts=drafts or Drafts(), limits=LIMITS, summary=_summary(case.data), may_write=_may_write(actor),
+        drafts=drafts or Drafts(), limits=LIMITS, summary=case_summary(case), may_write=_may_write(actor),
         is_agent=actor.role in AGENT_ROLES, display_value=display_value,
     ), status
 
@@ -116,10 +109,6 @@ def _reassign(case_id: int, task_id: str, verb: Callable[[ServiceContext, Actor,
     if request.form.get(RETURN_FIELD) == "tarea":
         return redirect(url_for("portal.task_page", task_id=task.id))
     return redirect(url_for("portal.case_page", case_id=task.case_id))
-
-
-def _summary(data: dict[str, object]) -> list[tuple[str, str]]:
-    return [(label, display_value(data[key])) for key, label in SUMMARY_KEYS if data.get(key) not in (None, "")]
 
 
 def _may_write(actor: Actor) -> bool:

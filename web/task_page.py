@@ -11,11 +11,10 @@ from engine.services.case_queries import TaskDetail, task_detail
 from engine.services.cases import complete_task
 from engine.services.errors import ConflictError, FormValidationError, NotFoundError
 from engine.services.views import Actor, CaseView
-from web.case_display import AGENT_ROLES, pending_for, signed_in, task_rows, why_read_only
-from web.case_page import RETURN_FIELD, SUMMARY_KEYS
+from web.case_display import AGENT_ROLES, case_summary, pending_for, signed_in, task_rows, why_read_only
+from web.case_page import RETURN_FIELD
 from web.context import login_required, services
 from web.form_screen import error_summary, submitted_data, viewer_payload
-from web.timeline import display_value
 
 INBOX = "inbox.index"
 CONFLICT = "Otra persona ya completó esta tarea o el caso cambió entretanto ({}). Esta es la situación actual."
@@ -52,11 +51,9 @@ def _page(actor: Actor, detail: TaskDetail, typed: dict[str, Any] | None = None,
     reason = "" if detail.may_complete else why_read_only(actor, detail.task) or "No puede completar esta tarea."
     payload = viewer_payload(detail.form, typed=typed, errors=errors, read_only=not detail.may_complete)
     row = task_rows(actor, [detail.task], services().clock.now())[0]
-    facts = [(label, display_value(detail.case.data[key])) for key, label in SUMMARY_KEYS
-             if detail.case.data.get(key) not in (None, "")]
     return render_template("cases/task.html", detail=detail, task=detail.task, case=detail.case, row=row,
                            payload=payload, summary=error_summary(detail.form.schema, errors or {}), reason=reason,
-                           facts=facts, return_field=RETURN_FIELD)
+                           facts=case_summary(detail.case), return_field=RETURN_FIELD)
 
 
 def _done_message(case: CaseView) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +22,7 @@ from engine.services.cases import MAIN_PROCESS, latest_deployment, start_form_of
 from engine.services.caseview import case_view
 from engine.services.context import ServiceContext
 from engine.services.errors import NotFoundError
-from engine.services.lookups import form_options
+from engine.services.lookups import form_options, option_labels
 from engine.services.views import Actor, CaseView, TaskView
 from engine.workflow import runtime
 from engine.workflow.script_engine import SafeScriptEngine
@@ -116,7 +117,9 @@ def task_detail(ctx: ServiceContext, actor: Actor, task_id: str) -> TaskDetail:
             data = {**default_values(form, variables), **form_options(session, form, variables, case.help_desk_code)}
             screen = FormScreen(form.id, form.raw, data)
         open_task = row.completed_at is None
-        return TaskDetail(TaskView.of(row, case), case_view(session, case, with_history=True), screen,
+        view = case_view(session, case, with_history=True)
+        view = dataclasses.replace(view, labels=option_labels(session, deployed, view.data, case.help_desk_code))
+        return TaskDetail(TaskView.of(row, case), view, screen,
                           open_task and actor.role != "auditor" and may_work_on(actor, row))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,7 +22,7 @@ from engine.services.access import (
 from engine.services.caseview import case_view
 from engine.services.context import DeployedProcess, ServiceContext
 from engine.services.errors import ConflictError, ForbiddenError, FormValidationError, NotFoundError
-from engine.services.lookups import form_options
+from engine.services.lookups import form_options, option_labels
 from engine.services.stepping import Step, lock_case
 from engine.services.views import Actor, CaseView
 from engine.workflow import runtime
@@ -99,14 +100,19 @@ def complete_task(ctx: ServiceContext, actor: Actor, task_id: str, data: Mapping
         return step.view()
 
 
-def get_case(ctx: ServiceContext, actor: Actor, case_id: int, *, with_history: bool = True) -> CaseView:
-    """A case with its ready tasks and (by default) its audit history."""
+def get_case(ctx: ServiceContext, actor: Actor, case_id: int, *, with_history: bool = True,
+             with_labels: bool = False) -> CaseView:
+    """A case with its ready tasks, (by default) its audit history and (when asked) its options' labels."""
     with ctx.db.read() as session:
         case = session.get(Case, case_id)
         if case is None:
             raise NotFoundError(f"el caso {case_id} no existe")
         ensure_can_view(session, actor, case)
-        return case_view(session, case, with_history=with_history)
+        view = case_view(session, case, with_history=with_history)
+        if not with_labels:
+            return view
+        return dataclasses.replace(view, labels=option_labels(session, ctx.specs.get(session, case.deployment_id),
+                                                               view.data, case.help_desk_code))
 
 
 def latest_deployment(session: Session, process_id: str) -> Deployment:

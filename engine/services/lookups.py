@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from engine.db.models import Group, HelpDesk
 from engine.forms import FormField, FormSchema
+from engine.services.context import DeployedProcess
 
 _GROUP_LEVELS = {"grupos_nivel1": 1, "grupos_nivel2": 2, "grupos_nivel3": 3}
 
@@ -46,3 +47,17 @@ def _options_for(session: Session, key: str, variables: Mapping[str, Any],
     if isinstance(value, list):
         return [item if isinstance(item, dict) else {"label": str(item), "value": str(item)} for item in value]
     return []
+
+
+def option_labels(session: Session, deployed: DeployedProcess, data: Mapping[str, Any],
+                   help_desk_code: str | None) -> dict[str, dict[str, str]]:
+    """Value → label of every option field of the version's forms (valuesKey options as the forms get them)."""
+    labels: dict[str, dict[str, str]] = {}
+    for form_id in sorted(deployed.forms):
+        form = deployed.forms[form_id]
+        options = form_options(session, form, data, help_desk_code)
+        for key, found in form.option_labels({**data, **options}).items():
+            merged = labels.setdefault(key, {})
+            for value, label in found.items():
+                merged.setdefault(value, label)  # the first form (by id) that offers a value names it
+    return labels

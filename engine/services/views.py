@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -103,6 +104,15 @@ class CaseView:
     closed_at: datetime | None
     next_timer_at: datetime | None
     history: tuple[EventView, ...] = ()
+    # Per variable, option value → label from the forms of the case's version (only when asked for).
+    labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+    def shown(self, key: str) -> Any:
+        """A variable as people read it: an option's label instead of its value (each one, for lists)."""
+        value, labels = self.data.get(key), self.labels.get(key, {})
+        if isinstance(value, list):
+            return [labels.get(str(item), item) for item in value]
+        return labels.get(str(value), value) if isinstance(value, str) else value
 
 
 @dataclass(frozen=True)

@@ -979,3 +979,19 @@ def test_default_values_keep_current_lists_and_none() -> None:
         {"type": "dynamiclist", "id": "L", "path": "items", "components": [text("z")]},
     )
     assert default_values(schema, {"a": None, "items": [{"z": "1"}]}) == {"a": None, "items": [{"z": "1"}]}
+
+
+def test_option_labels_come_from_static_values_and_from_values_key_data() -> None:
+    schema = form(
+        {"type": "select", "key": "tipo", "label": "Tipo",
+         "values": [{"label": "Incidencia", "value": "incidencia"}, {"label": "Petición", "value": "peticion"}]},
+        {"type": "checklist", "key": "canales", "label": "Canales",
+         "values": [{"label": "Portal web", "value": "portal"}]},
+        {"type": "select", "key": "grupo", "label": "Grupo", "valuesKey": "grupos"},
+        {"type": "select", "key": "sin_datos", "label": "Sin datos", "valuesKey": "nada"},
+    )
+    data = {"grupos": [{"label": "Nivel 2 · Redes", "value": "ti-redes"}, {"value": "sin-etiqueta"}, "suelto"]}
+    assert schema.option_labels(data) == {
+        "tipo": {"incidencia": "Incidencia", "peticion": "Petición"}, "canales": {"portal": "Portal web"},
+        "grupo": {"ti-redes": "Nivel 2 · Redes"},
+    }

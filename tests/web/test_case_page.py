@@ -75,6 +75,26 @@ def test_case_page_shows_what_is_needed_to_act(app: Flask, case: CaseView) -> No
     assert task_links(requester_page) == [] and "Todos los datos del caso" not in requester_page
 
 
+def _facts(page: str) -> dict[str, str]:
+    """The case's data list: label → value as shown."""
+    section = page.split('id="datos-titulo"', 1)[1].split("</dl>", 1)[0]
+    return {dt: re.sub(r"\s+", " ", dd).strip()
+            for dt, dd in re.findall(r"<dt>([^<]*)</dt><dd[^>]*>(.*?)</dd>", section, re.S)}
+
+
+def test_case_data_shows_options_by_their_labels(app: Flask, walker: Walker) -> None:
+    walker.complete("nivel1", COMPLETE_REVIEW, "Activity_RevisarRegistrar")
+    case = walker.refresh()
+    facts = _facts(_signed_in(app, "solicitante").get(f"/casos/{case.id}").text)
+    assert (facts["Tipo de solicitud"], facts["Canal"], facts["Categoría"]) == (
+        "Incidencia", "Portal web", "Software / aplicación")
+    assert case.data["tipo"] == "incidencia"  # what is stored (and what the API returns) stays the value
+    staff_page = _signed_in(app, "nivel1").get(f"/casos/{case.id}").text
+    assert "<dt><code>tipo</code></dt><dd class=\"prewrap\">incidencia</dd>" in staff_page  # all data: raw
+    task_page = _signed_in(app, "nivel1").get(f"/tareas/{case.ready_tasks[0].id}").text
+    assert '<dt>Categoría</dt><dd class="prewrap">Software / aplicación</dd>' in task_page
+
+
 def test_diagram_json_has_the_bpmn_and_the_path(app: Flask, sqlite_ctx: ServiceContext, case: CaseView) -> None:
     path = f"/casos/{case.id}/diagrama.json"
     assert location(app.test_client().get(path)) == f"/login?next={path}"
