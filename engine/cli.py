@@ -22,6 +22,7 @@ from engine.clock import FixedClock, SystemClock
 from engine.config import ConfigError, Settings
 from engine.db.schema import upgrade
 from engine.db.session import Database
+from engine.demo_cases import seed_demo_cases
 from engine.deployment import DeploymentError, SourceFile, validate_deployment
 from engine.effects import DEFAULT_HANDLERS
 from engine.services.auditing import verify_chains
@@ -69,8 +70,13 @@ def main() -> None:
 
 @main.command()
 @click.option("--demo", is_flag=True, help="Agrega la mesa de demostración, sus grupos y usuarios.")
-def init(demo: bool) -> None:
+@click.option("--ejemplos", is_flag=True,
+              help="Con --demo: agrega casos de ejemplo en distintos pasos si la base aún no tiene casos.")
+def init(demo: bool, ejemplos: bool) -> None:
     """Crea o actualiza el esquema y despliega bpmn/ y forms/."""
+    if ejemplos and not demo:
+        raise click.UsageError("--ejemplos va con --demo: los casos de ejemplo usan la mesa y los usuarios "
+                               "de la demostración")
     with _context() as ctx:
         for view in _run(lambda: initialise(ctx, "sistema")):
             status = "nueva versión" if view.created else "sin cambios"
@@ -81,6 +87,14 @@ def init(demo: bool) -> None:
             for user in users:
                 groups = f" grupos: {', '.join(user.groups)}" if user.groups else ""
                 click.echo(f"  {user.username:<12} rol: {user.role}{groups}")
+        if ejemplos:
+            made = _run(lambda: seed_demo_cases(ctx))
+            if made:
+                click.echo("Casos de ejemplo:")
+            for case in made:
+                click.echo(f"  {case.ticket or f'caso {case.id}'}: {case.subject} ({case.state})")
+            if not made:
+                click.echo("Casos de ejemplo: la base ya tiene casos; no se agregan.")
 
 
 def _sources(bpmn: Path, forms: tuple[Path, ...]) -> tuple[SourceFile, list[SourceFile]]:
@@ -165,7 +179,8 @@ def scheduler() -> None:
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64), help="Procesos web.")
 @click.option("--no-scheduler", is_flag=True, help="Sin planificador (si corre aparte con `mesa-ayuda scheduler`).")
-@click.option("--demo", is_flag=True, help="Prepara la demostración (init --demo) y captura el correo saliente.")
+@click.option("--demo", is_flag=True,
+              help="Prepara la demostración (init --demo --ejemplos) y captura el correo saliente.")
 @click.pass_context
 def serve(click_ctx: click.Context, host: str, port: int, workers: int, no_scheduler: bool, demo: bool) -> None:
     """Sirve la aplicación web (gunicorn) con el planificador."""
@@ -179,7 +194,7 @@ def serve(click_ctx: click.Context, host: str, port: int, workers: int, no_sched
         os.environ["MESA_DEMO_MAIL"] = "1"
         # The demo is plain http on this machine: a Secure cookie would never come back.
         os.environ.setdefault("MESA_SECURE_COOKIES", "0")
-        click_ctx.invoke(init, demo=True)
+        click_ctx.invoke(init, demo=True, ejemplos=True)
     with _context() as ctx:
         if not demo:  # init --demo already did
             upgrade(ctx.db)

@@ -24,8 +24,10 @@ from engine.config import Settings
 from engine.db.models import Deployment, User
 from engine.db.session import Database
 from engine.effects import DEFAULT_HANDLERS
+from engine.services.case_queries import list_cases
 from engine.services.context import ServiceContext
-from engine.services.people import actor_for_token, authenticate
+from engine.services.people import actor_for_token, authenticate, get_actor
+from engine.services.replay import replay_all
 from engine.services.views import CaseView
 from tests import helpers
 from tests.conftest import FIXTURES, ROOT, T0
@@ -151,6 +153,29 @@ def test_init_demo_twice_is_idempotent(cli: Cli) -> None:
     out = cli.ok("init", "--demo")
     assert "(sin cambios)" in out
     assert (cli.count(User), cli.count(Deployment)) == (users, 1)
+
+
+def test_init_demo_with_examples_leaves_cases_at_each_kind_of_step_that_replay(cli: Cli) -> None:
+    out = cli.ok("init", "--demo", "--ejemplos")
+    assert "Casos de ejemplo:" in out and "No carga el tablero de control (cerrado)" in out
+    ctx = cli.context()
+    try:
+        shown = list_cases(ctx, get_actor(ctx, "auditor"), limit=10)
+        waiting = {case.subject: (case.state, [task.element_id for task in case.ready_tasks]) for case in shown}
+        assert waiting == {
+            "No puedo conectarme a la VPN": ("en revisión", ["Activity_RevisarRegistrar"]),
+            "Buzón compartido para la oficina de planeación":
+                ("pendiente de información", ["Activity_CompletarInformacion"]),
+            "Error al generar el reporte de proyectos": ("asignado a nivel 2", ["Activity_AnalizarSolucionar"]),
+            "No carga el tablero de control": ("cerrado", []),
+        }
+        assert [report.problems for report in replay_all(ctx) if not report.ok] == []
+    finally:
+        ctx.db.dispose()
+    again = cli.ok("init", "--demo", "--ejemplos")
+    assert "la base ya tiene casos; no se agregan" in again
+    refused = cli("init", "--ejemplos")
+    assert refused.exit_code == 2 and "--ejemplos va con --demo" in refused.output
 
 
 # --------------------------------------------------------------------------------------------- validate
