@@ -14,8 +14,8 @@ from engine.db.models import Case, CaseEvent
 from engine.deployment import SourceFile
 from engine.services.context import ServiceContext
 from engine.services.deploy import deploy
+from tests.helpers import ESCALATE
 
-ESCALATE = "Activity_EscalarNivel2"
 REVIEW_V2 = "Revisar y registrar el caso (v2)"
 
 

@@ -16,6 +16,10 @@ from engine.services.views import CaseView
 from engine.workflow import runtime
 from engine.workflow.script_engine import SafeScriptEngine
 
+# The user tasks of bpmn/mesa_de_ayuda.bpmn, by element id.
+REVIEW, COMPLETE_INFO = "Activity_RevisarRegistrar", "Activity_CompletarInformacion"
+ESCALATE, LEVEL2, LEVEL3 = "Activity_EscalarNivel2", "Activity_AnalizarSolucionar", "Activity_SolucionarEscalado"
+VALIDATE = "Activity_ValidarSolucion"
 REPORT = {
     "mesa": "ti", "aplicacion": "SISCONPES", "tipo": "incidencia", "asunto": "No carga el tablero de control",
     "descripcion": "Al ingresar al tablero aparece un error 500 desde esta mañana.", "canal": "portal",

@@ -57,22 +57,25 @@ from engine.workflow.specs import MESA_CONFIG
 from tests.conftest import FIXTURES, T0, make_settings
 from tests.helpers import (
     ACCEPT,
+    COMPLETE_INFO,
     COMPLETE_REVIEW,
+    ESCALATE,
     ESCALATE_TO_LEVEL3,
     INCOMPLETE_REVIEW,
+    LEVEL2,
+    LEVEL3,
     REJECT,
     REPORT,
+    REVIEW,
     SOLVE_AT_LEVEL2,
     SOLVE_AT_LEVEL3,
+    VALIDATE,
 )
 
 TARGET_RATIO = 3.0
 MAIN, LINEAL = "mesa_de_ayuda", "proceso_lineal"
 PROCESS_FILES = {MAIN: BPMN_DIR / "mesa_de_ayuda.bpmn", LINEAL: FIXTURES / "lineal.bpmn"}
 LINEAL_USER = "miembro.equipo"
-REVIEW, COMPLETE_INFO = "Activity_RevisarRegistrar", "Activity_CompletarInformacion"
-ESCALATE, LEVEL2, LEVEL3 = "Activity_EscalarNivel2", "Activity_AnalizarSolucionar", "Activity_SolucionarEscalado"
-VALIDATE = "Activity_ValidarSolucion"
 LEVEL2_GROUP = DEMO_LEVEL2[REPORT["aplicacion"]]  # what the escalation matrix proposes; the agent keeps it
 # Service topics whose handler fixes a deadline (same instant as the diagram's timer).
 DEADLINE_TOPICS = {"solicitar_informacion": "informacion", "notificar_solucion": "validacion"}

@@ -27,10 +27,9 @@ from engine.services.context import ServiceContext
 from engine.services.people import get_actor
 from engine.services.views import Actor
 from tests.conftest import make_settings
-from tests.helpers import COMPLETE_REVIEW, INCOMPLETE_REVIEW, REPORT
+from tests.helpers import COMPLETE_INFO, COMPLETE_REVIEW, ESCALATE, INCOMPLETE_REVIEW, REPORT, REVIEW
 
 REVIEW_NAME = "Revisar y registrar caso"
-REVIEW, ESCALATE, COMPLETE_INFO = "Activity_RevisarRegistrar", "Activity_EscalarNivel2", "Activity_CompletarInformacion"
 APPLICATIONS = (*DEMO_LEVEL2, "Impresión", "Portal web", "Nómina", "Intranet")
 TYPES = ("incidencia", "peticion", "problema")
 CHANNELS = ("portal", "correo", "telefono", "presencial")

@@ -8,13 +8,11 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import Cast, LiveApp
 from tests.browser.pages import Person
-from tests.helpers import ACCEPT, REPORT, walk_to_validation
+from tests.helpers import ACCEPT, ESCALATE, LEVEL2, REPORT, REVIEW, VALIDATE, walk_to_validation
 
 pytestmark = pytest.mark.browser
 
 SUBJECT = REPORT["asunto"]
-REVIEW, ESCALATE = "Activity_RevisarRegistrar", "Activity_EscalarNivel2"
-SOLVE, VALIDATE = "Activity_AnalizarSolucionar", "Activity_ValidarSolucion"
 
 
 def diagram_marks(person: Person, element: str) -> tuple[int, int]:
@@ -43,7 +41,7 @@ def test_the_auditor_travels_back_through_a_closed_case(cast: Cast, live_app: Li
     expect(travel.locator("[data-travel-state]")).to_have_text("cerrado")
     expect(travel.locator("[data-travel-ready]")).to_have_text("ninguna")
     expect(page.locator(".diagram .case-active")).to_have_count(0)
-    for element in (REVIEW, ESCALATE, SOLVE, VALIDATE):
+    for element in (REVIEW, ESCALATE, LEVEL2, VALIDATE):
         assert diagram_marks(auditor, element) == (1, 0), element
     expect(page.locator('[data-email-status="sent"]')).to_have_count(3)
 
@@ -56,7 +54,7 @@ def test_the_auditor_travels_back_through_a_closed_case(cast: Cast, live_app: Li
         "Se limpió la caché del servidor de aplicaciones")
     expect(travel.locator('tr[data-variable="calificacion"]')).to_have_count(0)
     assert diagram_marks(auditor, VALIDATE) == (0, 1)
-    assert diagram_marks(auditor, SOLVE) == (1, 0)
+    assert diagram_marks(auditor, LEVEL2) == (1, 0)
 
     # Straight to step 2 from the list: registered with its ticket, waiting for the escalation.
     steps = page.get_by_role("navigation", name="Pasos del caso")
@@ -67,7 +65,7 @@ def test_the_auditor_travels_back_through_a_closed_case(cast: Cast, live_app: Li
     expect(travel.locator('tr[data-variable="ticket"][data-changed]')).to_contain_text("TI-2026-000001")
     assert diagram_marks(auditor, ESCALATE) == (0, 1)
     assert diagram_marks(auditor, REVIEW) == (1, 0)
-    assert diagram_marks(auditor, SOLVE) == (0, 0)
+    assert diagram_marks(auditor, LEVEL2) == (0, 0)
 
     # The verification: chain intact, replay identical at every step.
     auditor.click_link("Verificar el caso", "verificacion")

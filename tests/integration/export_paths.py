@@ -19,21 +19,24 @@ from engine.services.timers import fire_due_timers
 from tests.conftest import T0
 from tests.helpers import (
     ACCEPT,
+    COMPLETE_INFO,
     COMPLETE_REVIEW,
+    ESCALATE,
     ESCALATE_TO_LEVEL3,
     INCOMPLETE_REVIEW,
+    LEVEL2,
+    LEVEL3,
     REJECT,
     REPORT,
+    REVIEW,
     SOLVE_AT_LEVEL2,
     SOLVE_AT_LEVEL3,
+    VALIDATE,
     Walker,
     walk_to_level2,
     walk_to_ticket,
 )
 
-REVIEW, COMPLETE_INFO = "Activity_RevisarRegistrar", "Activity_CompletarInformacion"
-ESCALATE, LEVEL2, LEVEL3 = "Activity_EscalarNivel2", "Activity_AnalizarSolucionar", "Activity_SolucionarEscalado"
-VALIDATE = "Activity_ValidarSolucion"
 REVIEW_V2 = "Revisar y registrar el caso (v2)"
 LANES = {"Usuario", "Nivel 1", "Nivel 2", "Nivel 3"}
 # Days after T0 (09:00 in Bogotá, Tuesday 2026-12-01) on which each case is reported.

@@ -28,11 +28,17 @@ from tests.changes import REVIEW_V2, deploy_main, escalate_removed, rechain, ren
 from tests.conftest import T0
 from tests.helpers import (
     ACCEPT,
+    COMPLETE_INFO,
     COMPLETE_REVIEW,
+    ESCALATE,
     ESCALATE_TO_LEVEL3,
     INCOMPLETE_REVIEW,
+    LEVEL2,
+    LEVEL3,
+    REVIEW,
     SOLVE_AT_LEVEL2,
     SOLVE_AT_LEVEL3,
+    VALIDATE,
     Walker,
     walk_to_level2,
     walk_to_ticket,
@@ -40,9 +46,6 @@ from tests.helpers import (
 )
 
 PROCESS = "mesa_de_ayuda"
-REVIEW, COMPLETE_INFO = "Activity_RevisarRegistrar", "Activity_CompletarInformacion"
-ESCALATE, LEVEL2, LEVEL3 = "Activity_EscalarNivel2", "Activity_AnalizarSolucionar", "Activity_SolucionarEscalado"
-VALIDATE = "Activity_ValidarSolucion"
 
 
 def _at_review(ctx: ServiceContext) -> Walker:

@@ -23,21 +23,21 @@ from engine.services.views import SYSTEM, CaseView
 from tests.conftest import T0
 from tests.helpers import (
     ACCEPT,
+    COMPLETE_INFO,
     COMPLETE_REVIEW,
+    ESCALATE,
     ESCALATE_TO_LEVEL3,
     INCOMPLETE_REVIEW,
+    LEVEL2,
+    LEVEL3,
     REJECT,
+    REVIEW,
     SOLVE_AT_LEVEL2,
     SOLVE_AT_LEVEL3,
+    VALIDATE,
     Walker,
 )
 
-REVIEW = "Activity_RevisarRegistrar"
-COMPLETE_INFO = "Activity_CompletarInformacion"
-ESCALATE = "Activity_EscalarNivel2"
-LEVEL2 = "Activity_AnalizarSolucionar"
-LEVEL3 = "Activity_SolucionarEscalado"
-VALIDATE = "Activity_ValidarSolucion"
 ANSWER = {"informacion_adicional": "Adjunto el pantallazo con el error"}
 
 

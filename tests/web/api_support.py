@@ -13,7 +13,7 @@ from werkzeug.test import TestResponse
 
 from engine.services.context import ServiceContext
 from engine.services.people import issue_token
-from tests.helpers import REPORT
+from tests.helpers import REPORT, REVIEW
 from web import create_app
 from web.api import API_PREFIX
 from web.api.openapi import document
@@ -154,14 +154,6 @@ def references(node: Any) -> Iterator[str]:
     elif isinstance(node, list):
         for value in node:
             yield from references(value)
-
-
-REVIEW = "Activity_RevisarRegistrar"
-COMPLETE_INFO = "Activity_CompletarInformacion"
-ESCALATE = "Activity_EscalarNivel2"
-LEVEL2 = "Activity_AnalizarSolucionar"
-LEVEL3 = "Activity_SolucionarEscalado"
-VALIDATE = "Activity_ValidarSolucion"
 
 
 def start(api: Api, user: str = "solicitante", **changes: Any) -> dict[str, Any]:

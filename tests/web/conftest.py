@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from engine.services.context import ServiceContext
+from tests.web.api_support import Api
 from web import create_app
 
 
@@ -57,3 +58,15 @@ def post(client: FlaskClient, path: str, data: Mapping[str, str] | None = None, 
 def login(client: FlaskClient, user: str, password: str | None = None, **form: str) -> TestResponse:
     """Sign in through the form as a demo user (password = user name unless given)."""
     return post(client, "/login", {"username": user, "password": user if password is None else password, **form})
+
+
+@pytest.fixture
+def api(ctx: ServiceContext) -> Api:
+    """The API over SQLite and PostgreSQL."""
+    return Api(ctx)
+
+
+@pytest.fixture
+def lite(sqlite_ctx: ServiceContext) -> Api:
+    """The API over SQLite (for what the database does not change)."""
+    return Api(sqlite_ctx)

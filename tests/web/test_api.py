@@ -11,12 +11,10 @@ from sqlalchemy import update
 from engine.db.models import User
 from engine.services import cases as engine_cases
 from engine.services import deploy
-from engine.services.context import ServiceContext
 from engine.services.errors import ProcessError
 from engine.services.people import add_user
-from tests.helpers import COMPLETE_REVIEW, REPORT
+from tests.helpers import COMPLETE_REVIEW, REPORT, REVIEW
 from tests.web.api_support import (
-    REVIEW,
     Api,
     expect,
     expect_error,
@@ -27,19 +25,6 @@ from tests.web.api_support import (
     review_task,
     start,
 )
-
-
-@pytest.fixture
-def api(ctx: ServiceContext) -> Api:
-    """The API over SQLite and PostgreSQL."""
-    return Api(ctx)
-
-
-@pytest.fixture
-def lite(sqlite_ctx: ServiceContext) -> Api:
-    """The API over SQLite (for what the database does not change)."""
-    return Api(sqlite_ctx)
-
 
 # --- OpenAPI ---------------------------------------------------------------------------------------------
 

@@ -4,26 +4,12 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from sqlalchemy import select
 
 from engine.db.models import CaseEvent
-from engine.services.context import ServiceContext
 from engine.services.people import add_user
-from tests.helpers import COMPLETE_REVIEW
-from tests.web.api_support import ESCALATE, REVIEW, Api, expect, expect_error, review_task, start
-
-
-@pytest.fixture
-def api(ctx: ServiceContext) -> Api:
-    """The API over SQLite and PostgreSQL."""
-    return Api(ctx)
-
-
-@pytest.fixture
-def lite(sqlite_ctx: ServiceContext) -> Api:
-    """The API over SQLite (for what the database does not change)."""
-    return Api(sqlite_ctx)
+from tests.helpers import COMPLETE_REVIEW, ESCALATE, REVIEW
+from tests.web.api_support import Api, expect, expect_error, review_task, start
 
 
 def _reviewed_case(api: Api) -> int:

@@ -10,18 +10,11 @@ from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
 from engine.db.models import Deployment
-from engine.services.context import ServiceContext
 from tests.conftest import FIXTURES
 from tests.integration.test_versions import LINEAL, PROCESS, lineal_v2
 from tests.web.api_support import Api, expect, expect_error
 
 BROKEN = LINEAL.replace('camunda:formRef="lineal_a"', 'camunda:formRef="no_existe"')
-
-
-@pytest.fixture
-def api(ctx: ServiceContext) -> Api:
-    """The API over each database kind."""
-    return Api(ctx)
 
 
 def upload(api: Api, user: str, bpmn: str | None = LINEAL, forms: bool = True) -> TestResponse:

@@ -18,24 +18,21 @@ from engine.services.timers import fire_due_timers
 from tests.conftest import T0
 from tests.helpers import (
     ACCEPT,
+    COMPLETE_INFO,
     COMPLETE_REVIEW,
+    ESCALATE,
     ESCALATE_TO_LEVEL3,
     INCOMPLETE_REVIEW,
-    REJECT,
-    REPORT,
-    SOLVE_AT_LEVEL2,
-    SOLVE_AT_LEVEL3,
-)
-from tests.web.api_support import (
-    COMPLETE_INFO,
-    ESCALATE,
     LEVEL2,
     LEVEL3,
+    REJECT,
+    REPORT,
     REVIEW,
+    SOLVE_AT_LEVEL2,
+    SOLVE_AT_LEVEL3,
     VALIDATE,
-    Api,
-    expect,
 )
+from tests.web.api_support import Api, expect
 
 TICKET = re.compile(r"TI-2026-\d{6}")
 AUDITOR = "auditor"

@@ -21,12 +21,6 @@ def api(ctx: ServiceContext) -> Api:
     return Api(ctx)
 
 
-@pytest.fixture
-def lite(sqlite_ctx: ServiceContext) -> Api:
-    """The API over SQLite (for what the database does not change)."""
-    return Api(sqlite_ctx)
-
-
 def ids(response: Any) -> list[str]:
     """The task ids of a 200 task listing."""
     return [task["id"] for task in expect(response, 200, "Task")]

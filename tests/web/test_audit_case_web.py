@@ -23,12 +23,20 @@ from engine.services.people import add_user, get_actor
 from engine.services.tasks import assign_task, claim_task, release_task
 from engine.services.timers import fire_due_timers
 from tests.changes import REVIEW_V2, deploy_main, rechain, renamed_review
-from tests.helpers import ACCEPT, SOLVE_AT_LEVEL2, Walker, walk_to_ticket, walk_to_validation
+from tests.helpers import (
+    ACCEPT,
+    ESCALATE,
+    LEVEL2,
+    SOLVE_AT_LEVEL2,
+    VALIDATE,
+    Walker,
+    walk_to_ticket,
+    walk_to_validation,
+)
 from tests.integration import smtp_server, with_smtp
 from tests.web.conftest import login
 from tests.web.portal_support import location
 
-ESCALATE, LEVEL2, VALIDATE = "Activity_EscalarNivel2", "Activity_AnalizarSolucionar", "Activity_ValidarSolucion"
 FAILED_ERROR = "SMTPRecipientsRefused: solicitante@demo.mesa.local: 550 buzón inexistente"
 
 

@@ -12,23 +12,22 @@ from engine.services.timers import fire_due_timers
 from tests.conftest import T0
 from tests.helpers import (
     ACCEPT,
+    COMPLETE_INFO,
     COMPLETE_REVIEW,
+    ESCALATE,
     ESCALATE_TO_LEVEL3,
     INCOMPLETE_REVIEW,
+    LEVEL2,
+    LEVEL3,
     REJECT,
+    REVIEW,
     SOLVE_AT_LEVEL2,
     SOLVE_AT_LEVEL3,
+    VALIDATE,
     Walker,
     emails,
     walk_to_level2,
 )
-
-REVIEW = "Activity_RevisarRegistrar"
-COMPLETE_INFO = "Activity_CompletarInformacion"
-ESCALATE = "Activity_EscalarNivel2"
-LEVEL2 = "Activity_AnalizarSolucionar"
-LEVEL3 = "Activity_SolucionarEscalado"
-VALIDATE = "Activity_ValidarSolucion"
 
 
 def _ticket_ok(walk: Walker) -> None:
