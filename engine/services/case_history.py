@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from engine.db.models import Case, CaseEvent, Deployment, OutboxMessage
 from engine.services.case_queries import CaseDiagram
 from engine.services.context import ServiceContext
-from engine.services.replay import ReplayReport, auditable_case, case_at, replay_case
+from engine.services.replay import ReplayReport, auditable_case, case_at, replay_loaded
 from engine.services.replay_story import story_of
 from engine.services.views import Actor, EventView
 
@@ -109,10 +109,10 @@ def diagram_at(ctx: ServiceContext, actor: Actor, case_id: int, k: int) -> CaseD
 
 
 def case_verification(ctx: ServiceContext, actor: Actor, case_id: int) -> CaseVerification:
-    """Verify the case's hash chain and replay it (replay_case), with the case's summary for the page."""
-    report = replay_case(ctx, actor, case_id)
+    """Verify the case's hash chain and replay it, with the case's summary for the page."""
     with ctx.db.read() as session:
-        return CaseVerification(_summary(session, auditable_case(session, actor, case_id)), report)
+        case = auditable_case(session, actor, case_id)
+        return CaseVerification(_summary(session, case), replay_loaded(ctx, session, case))
 
 
 def _summary(session: Session, case: Case) -> CaseSummary:

@@ -84,7 +84,7 @@ def replay_case(ctx: ServiceContext, actor: Actor, case_id: int) -> ReplayReport
     """Verify a case's hash chain and replay its events, comparing path and data at every step."""
     with ctx.db.read() as session:
         case = auditable_case(session, actor, case_id)
-        return _replay(ctx, session, case)
+        return replay_loaded(ctx, session, case)
 
 
 def iter_replays(ctx: ServiceContext, batch: int = BATCH) -> Iterator[ReplayReport]:
@@ -99,7 +99,7 @@ def iter_replays(ctx: ServiceContext, batch: int = BATCH) -> Iterator[ReplayRepo
             with ctx.db.read() as session:
                 case = session.get(Case, case_id)
                 if case is not None:
-                    yield _replay(ctx, session, case)
+                    yield replay_loaded(ctx, session, case)
         last = ids[-1]
 
 
@@ -136,7 +136,8 @@ def auditable_case(session: Session, actor: Actor, case_id: int) -> Case:
     return case
 
 
-def _replay(ctx: ServiceContext, session: Session, case: Case) -> ReplayReport:
+def replay_loaded(ctx: ServiceContext, session: Session, case: Case) -> ReplayReport:
+    """Verify and replay a case already loaded in `session` (the caller checked access)."""
     chain = verify_case(session, case.id, case.audit_head)
     story, problems = story_of(_events(session, case.id))
     run = _case_replay(ctx, session, case, story)
