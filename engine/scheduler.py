@@ -25,8 +25,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from engine.mail.delivery import NOT_CONFIGURED, DeliveryReport, deliver_due
 from engine.mail.smtp import parse_smtp_url
+from engine.services.cases.timers import fire_due_timers, next_due_at
 from engine.services.context import ServiceContext
-from engine.services.timers import fire_due_timers, next_due_at
 from engine.services.views import FiredTimers
 
 logger = logging.getLogger(__name__)

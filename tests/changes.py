@@ -8,12 +8,12 @@ from collections.abc import Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.audit import GENESIS, NewEvent, canonical, chain_hash
-from engine.bootstrap import BPMN_DIR, FORMS_DIR, process_files
+from engine.db.audit import GENESIS, NewEvent, canonical, chain_hash
 from engine.db.models import Case, CaseEvent
 from engine.deployment import SourceFile
 from engine.services.context import ServiceContext
-from engine.services.deploy import deploy
+from engine.services.processes.deploy import deploy
+from engine.setup.bootstrap import BPMN_DIR, FORMS_DIR, process_files
 from tests.helpers import ESCALATE
 
 REVIEW_V2 = "Revisar y registrar el caso (v2)"

@@ -12,12 +12,12 @@ import psycopg
 import pytest
 from sqlalchemy import text
 
-from engine.bootstrap import initialise, seed_demo
 from engine.clock import FixedClock
 from engine.config import Settings
 from engine.db.models import Base
 from engine.db.session import Database
 from engine.services.context import ServiceContext
+from engine.setup.bootstrap import initialise, seed_demo
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

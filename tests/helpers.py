@@ -8,10 +8,10 @@ from typing import Any
 from sqlalchemy import select
 
 from engine.db.models import Case, OutboxMessage
-from engine.services import cases
-from engine.services.caseview import case_view
+from engine.services.cases.caseview import case_view
+from engine.services.cases.start import complete_task, get_case, start_case
 from engine.services.context import ServiceContext
-from engine.services.people import get_actor
+from engine.services.people.users import get_actor
 from engine.services.views import CaseView
 from engine.workflow import runtime
 from engine.workflow.script_engine import SafeScriptEngine
@@ -47,7 +47,7 @@ class Walker:
 
     def start(self, data: dict[str, Any] | None = None, user: str = "solicitante") -> CaseView:
         """Report a case as the requester."""
-        self.case = cases.start_case(self.ctx, get_actor(self.ctx, user), data or REPORT)
+        self.case = start_case(self.ctx, get_actor(self.ctx, user), data or REPORT)
         assert_reload_is_stable(self.ctx, self.case.id)
         return self.case
 
@@ -55,7 +55,7 @@ class Walker:
         """Complete the (only, or named) ready task as a user."""
         assert self.case is not None
         task = self.task(element_id)
-        self.case = cases.complete_task(self.ctx, get_actor(self.ctx, user), task.id, data)
+        self.case = complete_task(self.ctx, get_actor(self.ctx, user), task.id, data)
         assert_reload_is_stable(self.ctx, self.case.id)
         return self.case
 
@@ -69,7 +69,7 @@ class Walker:
     def refresh(self) -> CaseView:
         """Reload the case as an auditor would see it."""
         assert self.case is not None
-        self.case = cases.get_case(self.ctx, get_actor(self.ctx, "auditor"), self.case.id)
+        self.case = get_case(self.ctx, get_actor(self.ctx, "auditor"), self.case.id)
         assert_reload_is_stable(self.ctx, self.case.id)
         return self.case
 

@@ -7,8 +7,8 @@ from flask.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from engine.services.cases.files import MAX_BYTES, add_attachment, open_attachment
 from engine.services.errors import FormValidationError
-from engine.services.files import MAX_BYTES, add_attachment, open_attachment
 from web.case_display import signed_in
 from web.case_page import FILE_FIELD, LIMITS, VISIBILITY_FIELD, Drafts, render_case
 from web.context import login_required, services

@@ -12,10 +12,10 @@ from typing import Any
 from flask import Blueprint, abort, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 
-from engine.services.case_history import CaseHistory, HistoryStep, case_history, case_verification, diagram_at
-from engine.services.case_queries import list_cases
+from engine.replay.service import AUDIT_ROLES, CaseSnapshot, case_at
+from engine.services.audit.history import CaseHistory, HistoryStep, case_history, case_verification, diagram_at
+from engine.services.cases.queries import list_cases
 from engine.services.errors import ProcessError
-from engine.services.replay import AUDIT_ROLES, CaseSnapshot, case_at
 from engine.services.views import Actor
 from web.case_display import signed_in
 from web.context import login_required, role_required, services

@@ -8,9 +8,17 @@ from datetime import datetime
 from flask import Blueprint, Response, render_template, request, stream_with_context
 from flask.typing import ResponseReturnValue
 
-from engine.services.access import READ_ALL_ROLES
-from engine.services.export import FORMATS, MEDIA_TYPES, Format, PeriodError, export_choices, export_log, period_bound
-from engine.services.export_log import LogFilter
+from engine.services.audit.export import (
+    FORMATS,
+    MEDIA_TYPES,
+    Format,
+    PeriodError,
+    export_choices,
+    export_log,
+    period_bound,
+)
+from engine.services.audit.log import LogFilter
+from engine.services.people.access import READ_ALL_ROLES
 from web.context import current_actor, role_required, services
 
 bp = Blueprint("audit_export", __name__, url_prefix="/auditoria/exportar")

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 
-from engine.services import throttle
+from engine.services.people import throttle
 from engine.services.views import Actor
 from web.authn import Authenticator
 from web.context import SESSION_USER, SESSION_VERSION, SESSION_VERSION_KEY, current_actor, services

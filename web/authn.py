@@ -6,8 +6,8 @@ from collections.abc import Callable
 from typing import Protocol
 
 from engine.config import ConfigError
-from engine.services import people
 from engine.services.context import ServiceContext
+from engine.services.people.users import authenticate
 from engine.services.views import Actor
 
 # Longer passwords are refused before hashing: a KDF over megabytes would be a cheap way to load the server.
@@ -32,7 +32,7 @@ class LocalAuthenticator:
         """The actor when the password matches, else None."""
         if not username or not password or len(password) > MAX_PASSWORD_LENGTH:
             return None
-        return people.authenticate(self.ctx, username, password)
+        return authenticate(self.ctx, username, password)
 
 
 AUTHENTICATORS: dict[str, Callable[[ServiceContext], Authenticator]] = {"local": LocalAuthenticator}

@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from engine.services.case_queries import case_diagram
-from engine.services.cases import get_case
+from engine.services.cases.files import ALLOWED, MAX_BYTES, list_attachments
+from engine.services.cases.notes import Visibility, add_comment, list_comments, sees_internal
+from engine.services.cases.queries import case_diagram
+from engine.services.cases.start import get_case
+from engine.services.cases.tasks import claim_task, release_task
 from engine.services.context import ServiceContext
 from engine.services.errors import ConflictError, FormValidationError
-from engine.services.files import ALLOWED, MAX_BYTES, list_attachments
-from engine.services.notes import Visibility, add_comment, list_comments, sees_internal
-from engine.services.tasks import claim_task, release_task
 from engine.services.views import Actor, TaskView
 from web.case_display import AGENT_ROLES, case_summary, pending_for, signed_in, task_rows
 from web.context import login_required, services

@@ -10,9 +10,9 @@ from flask import current_app, g, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import Forbidden, Unauthorized
 
-from engine.services import people
 from engine.services.context import ServiceContext
 from engine.services.errors import NotFoundError
+from engine.services.people.users import actor_for_token, get_actor
 from engine.services.views import Actor
 
 API_PREFIX = "/api/v1"
@@ -52,7 +52,7 @@ def _session_actor() -> Actor | None:
         session.clear()
         return None
     try:
-        return people.get_actor(services(), username)
+        return get_actor(services(), username)
     except NotFoundError:
         # Deactivated or deleted since sign-in: out at once, not when the cookie expires.
         session.clear()
@@ -63,7 +63,7 @@ def _bearer_actor() -> Actor | None:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None
-    return people.actor_for_token(services(), token.strip())
+    return actor_for_token(services(), token.strip())
 
 
 def login_required(view: Callable[P, ResponseReturnValue]) -> Callable[P, ResponseReturnValue]:

@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import abort, request
 
-from engine.services.case_queries import FormScreen
+from engine.services.cases.queries import FormScreen
 from web.errors import error_response
 
 DATA_FIELD = "datos"

@@ -12,9 +12,17 @@ from urllib.parse import parse_qsl, quote, urlencode
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
+from engine.services.cases.tasks import (
+    Scope,
+    TaskFilter,
+    assign_task,
+    claim_task,
+    count_tasks,
+    list_tasks,
+    release_task,
+)
 from engine.services.errors import ConflictError, ForbiddenError, NotFoundError
-from engine.services.inbox_queries import Person, candidate_people, filter_choices, find_open_task
-from engine.services.tasks import Scope, TaskFilter, assign_task, claim_task, count_tasks, list_tasks, release_task
+from engine.services.inbox.queries import Person, candidate_people, filter_choices, find_open_task
 from engine.services.views import Actor, TaskView
 from web.context import current_actor, role_required, services
 

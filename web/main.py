@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
-from engine.services.access import READ_ALL_ROLES
-from engine.services.deploy import list_deployments
-from engine.services.tasks import count_tasks
+from engine.services.cases.tasks import count_tasks
+from engine.services.people.access import READ_ALL_ROLES
+from engine.services.processes.deploy import list_deployments
 from web.context import current_actor, login_required, services
 from web.navigation import home_endpoint
 

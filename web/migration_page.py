@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from flask import flash, render_template, request
 from flask.typing import ResponseReturnValue
 
-from engine.services import deploy as engine_deploy
-from engine.services import migration
-from engine.services.deploy import DeploymentView
 from engine.services.errors import NotFoundError
-from engine.services.migration import MigrationItem
+from engine.services.processes import deploy as engine_deploy
+from engine.services.processes import migration
+from engine.services.processes.deploy import DeploymentView
+from engine.services.processes.migration import MigrationItem
 from web.case_display import signed_in
 from web.context import services
 

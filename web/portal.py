@@ -11,10 +11,10 @@ from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from engine.services import people
-from engine.services.case_queries import StartScreen, list_cases, start_screen
-from engine.services.cases import start_case
+from engine.services.cases.queries import StartScreen, list_cases, start_screen
+from engine.services.cases.start import start_case
 from engine.services.errors import FormValidationError, NotFoundError
+from engine.services.people.users import get_actor
 from engine.services.views import Actor
 from web import attachments, case_page, task_page
 from web.case_display import AGENT_ROLES, pending_for, signed_in
@@ -121,6 +121,6 @@ def _requester(actor: Actor, behalf: str) -> str | None:
     if actor.role not in AGENT_ROLES:
         return behalf  # the engine refuses it (403); looking the name up would tell who has an account
     try:
-        return people.get_actor(services(), behalf).username
+        return get_actor(services(), behalf).username
     except NotFoundError as error:
         raise FormValidationError({BEHALF_FIELD: ["No hay un usuario activo con ese nombre."]}) from error

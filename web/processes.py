@@ -11,9 +11,9 @@ from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import FileStorage
 
 from engine.deployment import DeploymentError, DeploymentProblem, SourceFile
-from engine.services import deploy as engine_deploy
 from engine.services.errors import NotFoundError
-from engine.services.versions import get_version, version_diff
+from engine.services.processes import deploy as engine_deploy
+from engine.services.processes.versions import get_version, version_diff
 from web import migration_page
 from web.context import current_actor, role_required, services
 

@@ -7,8 +7,8 @@ from typing import Any
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from engine.services.case_queries import TaskDetail, task_detail
-from engine.services.cases import complete_task
+from engine.services.cases.queries import TaskDetail, task_detail
+from engine.services.cases.start import complete_task
 from engine.services.errors import ConflictError, FormValidationError, NotFoundError
 from engine.services.views import Actor, CaseView
 from web.case_display import AGENT_ROLES, case_summary, pending_for, signed_in, task_rows, why_read_only

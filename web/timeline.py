@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from engine.services.case_history import EmailView
+from engine.services.audit.history import EmailView
 from engine.services.views import EventView
 
 # What a requester sees besides any event that changed the case's state.

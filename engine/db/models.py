@@ -191,7 +191,7 @@ def _open_task_index(name: str, *order: Any) -> Index:
     return Index(name, InboxTask.completed_at, *order)
 
 
-# The exact ORDER BY expressions of engine.services.tasks.SORTS.
+# The exact ORDER BY expressions of engine.services.cases.tasks.SORTS.
 _open_task_index("ix_inbox_tasks_open_by_due", InboxTask.due_at.is_(None), InboxTask.due_at,
                  InboxTask.priority.desc(), InboxTask.id)
 _open_task_index("ix_inbox_tasks_open_by_priority", InboxTask.priority.desc(), InboxTask.due_at.is_(None),

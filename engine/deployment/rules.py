@@ -21,7 +21,7 @@ CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 NS = {"bpmn": BPMN_NS, "camunda": CAMUNDA_NS}
 ZEEBE_NS = "http://camunda.org/schema/zeebe/1.0"
 
-# Functions a diagram's expressions may call (engine.deadlines provides plazo).
+# Functions a diagram's expressions may call (engine.helpdesk.deadlines provides plazo).
 ALLOWED_FUNCTIONS = frozenset({"plazo"})
 EXPRESSION_ATTRIBUTES = ("assignee", "candidateGroups", "candidateUsers", "dueDate", "followUpDate", "priority")
 # Camunda 7 features SpiffWorkflow would silently drop: refusing them keeps the diagram honest.

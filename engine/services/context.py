@@ -14,8 +14,8 @@ from engine.config import Settings
 from engine.db.models import Deployment
 from engine.db.session import Database
 from engine.deployment.rules import form_id_from_attributes
-from engine.effects import DEFAULT_HANDLERS, Handler
 from engine.forms import FormSchema, load_form
+from engine.helpdesk.effects import DEFAULT_HANDLERS, Handler
 from engine.services.errors import NotFoundError
 from engine.workflow.runtime import ProcessSpec
 

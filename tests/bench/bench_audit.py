@@ -6,7 +6,7 @@ Run from the project root:
 
 Seeds N cases through the engine services along the happy path (report, review, escalate, solve, accept:
 every case closed), then measures, one after the other: verify_chains over all cases, the replay of all
-cases (engine.services.replay.iter_replays: chain plus re-execution compared step by step), the XES
+cases (engine.replay.service.iter_replays: chain plus re-execution compared step by step), the XES
 export and the CSV export (time, bytes, and the peak Python memory of a second, traced XES export, which
 shows the writer streams). Prints ONE JSON document on stdout; progress goes to stderr. Nothing is asserted
 about time; the run fails if a case does not close or an export does not hold every case.
@@ -32,17 +32,17 @@ from typing import Any, TypeVar
 import lxml.etree
 import sqlalchemy
 
-from engine.bootstrap import DEMO_LEVEL2, initialise, seed_demo
 from engine.clock import FixedClock
 from engine.db.session import Database
-from engine.services import cases
-from engine.services.auditing import verify_chains
+from engine.replay.service import iter_replays
+from engine.services.audit.chains import verify_chains
+from engine.services.audit.export import Format, write_log
+from engine.services.audit.log import DEFAULT_BATCH, LogFilter
+from engine.services.cases import start as cases
 from engine.services.context import ServiceContext
-from engine.services.export import Format, write_log
-from engine.services.export_log import DEFAULT_BATCH, LogFilter
-from engine.services.people import get_actor
-from engine.services.replay import iter_replays
+from engine.services.people.users import get_actor
 from engine.services.views import SYSTEM, Actor, CaseView
+from engine.setup.bootstrap import DEMO_LEVEL2, initialise, seed_demo
 from tests.conftest import T0, make_settings
 from tests.helpers import ACCEPT, COMPLETE_REVIEW, REPORT, SOLVE_AT_LEVEL2
 

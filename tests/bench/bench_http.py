@@ -54,11 +54,10 @@ import sqlalchemy
 from sqlalchemy import Engine, event, func, select
 
 from engine.db.models import Case, InboxTask
-from engine.serve import ServeOptions
-from engine.services import tasks
+from engine.services.cases import tasks
+from engine.services.cases.tasks import Scope, TaskFilter
 from engine.services.context import ServiceContext
-from engine.services.people import get_actor, issue_token
-from engine.services.tasks import Scope, TaskFilter
+from engine.services.people.users import get_actor, issue_token
 from engine.workflow import runtime
 from tests.bench.http_seed import (
     ESCALATE,
@@ -74,6 +73,7 @@ from tests.bench.http_seed import (
 from tests.helpers import COMPLETE_REVIEW
 from tests.processes import stop_server
 from web import create_app
+from web.serve import ServeOptions
 
 HOST = "127.0.0.1"
 MESA = Path(sys.executable).parent / "mesa-ayuda"
@@ -486,7 +486,7 @@ def environment(args: argparse.Namespace, load_before: Sequence[float]) -> dict[
 
 
 METHOD = {
-    "seeding": "engine.services.cases.start_case as 'solicitante' per case (varied subject/application/type/"
+    "seeding": "engine.services.cases.start.start_case as 'solicitante' per case (varied subject/application/type/"
                "channel), then complete_task as 'nivel1' for 2 in 10 (complete review) and 1 in 10 (incomplete)",
     "listing": f"GET /api/v1/tasks?scope=...&limit={PAGE}; the same request repeated",
     "completion": "POST /api/v1/tasks/{id}/complete {data: COMPLETE_REVIEW} on distinct ready review tasks, "

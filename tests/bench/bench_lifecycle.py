@@ -37,19 +37,20 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.task import TaskState
 from SpiffWorkflow.version import __version__ as SPIFF_VERSION
 
-from engine.bootstrap import BPMN_DIR, DEMO_DESK, DEMO_LEVEL2, DEMO_USERS, initialise, seed_demo
 from engine.clock import FixedClock
 from engine.config import Settings
 from engine.db.session import Database
-from engine.deadlines import deadline
 from engine.deployment import SourceFile
-from engine.effects import DEFAULT_HANDLERS
-from engine.priority import priority_of
-from engine.services import cases, timers
+from engine.helpdesk.deadlines import deadline
+from engine.helpdesk.effects import DEFAULT_HANDLERS
+from engine.helpdesk.priority import priority_of
+from engine.services.cases import start as cases
+from engine.services.cases import timers
 from engine.services.context import ServiceContext
-from engine.services.deploy import deploy
-from engine.services.people import add_user, get_actor
+from engine.services.people.users import add_user, get_actor
+from engine.services.processes.deploy import deploy
 from engine.services.views import Actor, CaseView
+from engine.setup.bootstrap import BPMN_DIR, DEMO_DESK, DEMO_LEVEL2, DEMO_USERS, initialise, seed_demo
 from engine.workflow.camunda import MesaParser
 from engine.workflow.clock_patch import engine_time
 from engine.workflow.script_engine import SafeScriptEngine, ServiceCall

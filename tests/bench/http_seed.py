@@ -20,12 +20,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine.bootstrap import DEMO_LEVEL2, initialise, seed_demo
 from engine.db.session import Database
-from engine.services import cases
+from engine.services.cases import start as cases
 from engine.services.context import ServiceContext
-from engine.services.people import get_actor
+from engine.services.people.users import get_actor
 from engine.services.views import Actor
+from engine.setup.bootstrap import DEMO_LEVEL2, initialise, seed_demo
 from tests.conftest import make_settings
 from tests.helpers import COMPLETE_INFO, COMPLETE_REVIEW, ESCALATE, INCOMPLETE_REVIEW, REPORT, REVIEW
 

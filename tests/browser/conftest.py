@@ -25,13 +25,13 @@ import pytest
 from playwright.sync_api import Browser, Playwright, expect, sync_playwright
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from engine.bootstrap import initialise, seed_demo
 from engine.clock import FixedClock
 from engine.config import Settings
 from engine.db.session import Database
 from engine.mail.delivery import deliver_due
 from engine.mail.sink import MailSink, mail_folder
 from engine.services.context import ServiceContext
+from engine.setup.bootstrap import initialise, seed_demo
 from tests.browser.pages import ACTION_TIMEOUT_MS, Artifacts, Person
 from tests.conftest import ROOT, T0
 from web import create_app

@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from engine.forms_validate import REQUIRED
+from engine.forms.validate import REQUIRED
 from tests.browser.conftest import Cast, LiveApp
 from tests.browser.pages import FormJs, Inbox, Mailbox, Person, fill_report
 from tests.helpers import ACCEPT, REPORT, SOLVE_AT_LEVEL2

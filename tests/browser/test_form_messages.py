@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from engine.forms_validate import REQUIRED
+from engine.forms.validate import REQUIRED
 from tests.browser.conftest import Cast
 from tests.browser.pages import REPORT_OPTIONS, FormJs
 

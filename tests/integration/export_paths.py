@@ -7,15 +7,15 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from engine.bootstrap import BPMN_DIR, FORMS_DIR, process_files
 from engine.clock import FixedClock
 from engine.deployment import SourceFile
-from engine.services import tasks
+from engine.services.cases import tasks
+from engine.services.cases.timers import fire_due_timers
 from engine.services.context import ServiceContext
-from engine.services.deploy import deploy
-from engine.services.desks import HelpDeskSpec, add_help_desk
-from engine.services.people import get_actor
-from engine.services.timers import fire_due_timers
+from engine.services.people.desks import HelpDeskSpec, add_help_desk
+from engine.services.people.users import get_actor
+from engine.services.processes.deploy import deploy
+from engine.setup.bootstrap import BPMN_DIR, FORMS_DIR, process_files
 from tests.conftest import T0
 from tests.helpers import (
     ACCEPT,

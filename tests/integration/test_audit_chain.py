@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from engine.audit import chain_hash
+from engine.db.audit import chain_hash
 from engine.db.models import CaseEvent
-from engine.services.auditing import verify_chains
+from engine.services.audit.chains import verify_chains
 from engine.services.context import ServiceContext
 from tests.helpers import ACCEPT, walk_to_validation
 

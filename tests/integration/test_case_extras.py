@@ -6,10 +6,11 @@ import pytest
 from sqlalchemy import select
 
 from engine.db.models import OutboxMessage
-from engine.services import case_queries, files, notes
+from engine.services.cases import files, notes
+from engine.services.cases.queries import case_diagram, list_cases, start_screen, task_detail
 from engine.services.context import ServiceContext
 from engine.services.errors import ForbiddenError, FormValidationError, NotFoundError
-from engine.services.people import add_user, get_actor
+from engine.services.people.users import add_user, get_actor
 from tests.helpers import COMPLETE_REVIEW, Walker
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
@@ -25,32 +26,32 @@ def test_case_lists_by_role(ctx: ServiceContext) -> None:
     walk = _case(ctx)
     other = add_user(ctx, "tercero", "t@example.org", "solicitante")
     assert walk.case is not None
-    assert [c.id for c in case_queries.list_cases(ctx, get_actor(ctx, "solicitante"))] == [walk.case.id]
-    assert case_queries.list_cases(ctx, other) == []
-    assert [c.id for c in case_queries.list_cases(ctx, get_actor(ctx, "nivel1"))] == [walk.case.id]
-    assert [c.id for c in case_queries.list_cases(ctx, get_actor(ctx, "auditor"), is_open=True)] == [walk.case.id]
-    assert case_queries.list_cases(ctx, get_actor(ctx, "auditor"), is_open=False) == []
+    assert [c.id for c in list_cases(ctx, get_actor(ctx, "solicitante"))] == [walk.case.id]
+    assert list_cases(ctx, other) == []
+    assert [c.id for c in list_cases(ctx, get_actor(ctx, "nivel1"))] == [walk.case.id]
+    assert [c.id for c in list_cases(ctx, get_actor(ctx, "auditor"), is_open=True)] == [walk.case.id]
+    assert list_cases(ctx, get_actor(ctx, "auditor"), is_open=False) == []
     outsider = add_user(ctx, "externo", "e@example.org", "agente", groups=["otra-mesa"])
-    assert case_queries.list_cases(ctx, outsider) == []
+    assert list_cases(ctx, outsider) == []
 
 
 def test_task_detail_gives_form_schema_values_and_options(ctx: ServiceContext) -> None:
     walk = _case(ctx)
     walk.complete("nivel1", COMPLETE_REVIEW, "Activity_RevisarRegistrar")
-    detail = case_queries.task_detail(ctx, get_actor(ctx, "nivel1"), walk.task().id)
+    detail = task_detail(ctx, get_actor(ctx, "nivel1"), walk.task().id)
     assert detail.form.form_id == "escalar_nivel2" and detail.form.schema is not None
     assert detail.form.data["grupo_nivel2"] == "ti-nivel2-sistemas-informacion"  # pre-filled from the matrix
     options = {o["value"] for o in detail.form.data["grupos_nivel2"]}
     assert {"ti-nivel2-aplicaciones", "ti-nivel2-sistemas-informacion", "ti-nivel2-infraestructura"} <= options
     assert detail.may_complete
-    assert not case_queries.task_detail(ctx, get_actor(ctx, "nivel2"), walk.task().id).may_complete
-    assert not case_queries.task_detail(ctx, get_actor(ctx, "auditor"), walk.task().id).may_complete
+    assert not task_detail(ctx, get_actor(ctx, "nivel2"), walk.task().id).may_complete
+    assert not task_detail(ctx, get_actor(ctx, "auditor"), walk.task().id).may_complete
     with pytest.raises(NotFoundError):
-        case_queries.task_detail(ctx, add_user(ctx, "x1", "x1@example.org", "solicitante"), walk.task().id)
+        task_detail(ctx, add_user(ctx, "x1", "x1@example.org", "solicitante"), walk.task().id)
 
 
 def test_start_screen_lists_the_help_desks(ctx: ServiceContext) -> None:
-    screen = case_queries.start_screen(ctx)
+    screen = start_screen(ctx)
     assert (screen.process_id, screen.form.form_id) == ("mesa_de_ayuda", "reportar_caso")
     assert screen.form.data["mesas"] == [{"label": "Mesa de ayuda de Tecnologías de la Información", "value": "ti"}]
     assert screen.form.data["canal"] == "portal"  # the form's default value
@@ -110,7 +111,7 @@ def test_case_diagram_shows_the_path(ctx: ServiceContext) -> None:
     walk = _case(ctx)
     walk.complete("nivel1", COMPLETE_REVIEW, "Activity_RevisarRegistrar")
     assert walk.case is not None
-    diagram = case_queries.case_diagram(ctx, get_actor(ctx, "solicitante"), walk.case.id)
+    diagram = case_diagram(ctx, get_actor(ctx, "solicitante"), walk.case.id)
     assert "<bpmn:definitions" in diagram.bpmn_xml
     assert diagram.completed[:2] == ["StartEvent_CasoReportado", "Gateway_MergeRevision"]
     assert {"Activity_RevisarRegistrar", "Gateway_InformacionCompleta", "Activity_AsignarTicket"} <= set(

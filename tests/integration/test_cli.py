@@ -17,18 +17,18 @@ import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import func, select, text
 
-from engine.bootstrap import DEMO_USERS
-from engine.cli import main
+from web.cli import main
 from engine.clock import FixedClock, SystemClock
 from engine.config import Settings
 from engine.db.models import Deployment, User
 from engine.db.session import Database
-from engine.effects import DEFAULT_HANDLERS
-from engine.services.case_queries import list_cases
+from engine.helpdesk.effects import DEFAULT_HANDLERS
+from engine.replay.service import replay_all
+from engine.services.cases.queries import list_cases
 from engine.services.context import ServiceContext
-from engine.services.people import actor_for_token, authenticate, get_actor
-from engine.services.replay import replay_all
+from engine.services.people.users import actor_for_token, authenticate, get_actor
 from engine.services.views import CaseView
+from engine.setup.bootstrap import DEMO_USERS
 from tests import helpers
 from tests.conftest import FIXTURES, ROOT, T0
 from tests.integration import smtp_server

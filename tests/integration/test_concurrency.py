@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy import func, select
 
 from engine.db.models import CaseEvent, OutboxMessage
-from engine.services import cases
-from engine.services.auditing import verify_chains
+from engine.services.audit.chains import verify_chains
+from engine.services.cases.start import CaseView, complete_task, get_case
+from engine.services.cases.timers import fire_case_timers
 from engine.services.context import ServiceContext
 from engine.services.errors import ConflictError
-from engine.services.people import get_actor
-from engine.services.timers import fire_case_timers
+from engine.services.people.users import get_actor
 from tests.conftest import T0
 from tests.helpers import ACCEPT, COMPLETE_REVIEW, Walker, walk_to_validation
 
@@ -56,8 +56,8 @@ def test_two_completions_of_one_task_one_wins(ctx: ServiceContext, round_: int) 
     walk.start()
     task_id = walk.task().id
     agent = get_actor(ctx, "nivel1")
-    outcomes = _race(*(lambda: cases.complete_task(ctx, agent, task_id, COMPLETE_REVIEW) for _ in range(2)))
-    winners = [o for o in outcomes if isinstance(o, cases.CaseView)]
+    outcomes = _race(*(lambda: complete_task(ctx, agent, task_id, COMPLETE_REVIEW) for _ in range(2)))
+    winners = [o for o in outcomes if isinstance(o, CaseView)]
     losers = [o for o in outcomes if isinstance(o, ConflictError)]
     assert (len(winners), len(losers)) == (1, 1), outcomes
     assert "ya no está pendiente" in str(losers[0]) or "ya no está lista" in str(losers[0])
@@ -75,12 +75,12 @@ def test_timer_and_validation_race_one_wins(ctx: ServiceContext, round_: int) ->
     deadline = T0 + timedelta(days=7)
     ctx.clock.set(deadline)  # type: ignore[attr-defined]
     requester = get_actor(ctx, "solicitante")
-    user_result, timer_result = _race(lambda: cases.complete_task(ctx, requester, task_id, ACCEPT),
+    user_result, timer_result = _race(lambda: complete_task(ctx, requester, task_id, ACCEPT),
                                       lambda: fire_case_timers(ctx, case_id, deadline))
-    final = cases.get_case(ctx, get_actor(ctx, "auditor"), case_id)
+    final = get_case(ctx, get_actor(ctx, "auditor"), case_id)
     with ctx.db.read() as session:
         templates = list(session.scalars(select(OutboxMessage.template).where(OutboxMessage.case_id == case_id)))
-    if isinstance(user_result, cases.CaseView):
+    if isinstance(user_result, CaseView):
         assert timer_result is None and final.state == "cerrado"
         assert "cerrar_automaticamente" not in templates and templates.count("notificar_cierre") == 1
     else:
@@ -96,7 +96,7 @@ def test_concurrent_registrations_get_unique_sequential_tickets(ctx: ServiceCont
     for walk in walkers:
         walk.start()
     agent = get_actor(ctx, "nivel1")
-    outcomes = _race(*(lambda w=w: cases.complete_task(ctx, agent, w.task().id, COMPLETE_REVIEW) for w in walkers))
-    assert all(isinstance(o, cases.CaseView) for o in outcomes), outcomes
+    outcomes = _race(*(lambda w=w: complete_task(ctx, agent, w.task().id, COMPLETE_REVIEW) for w in walkers))
+    assert all(isinstance(o, CaseView) for o in outcomes), outcomes
     tickets = sorted(o.ticket for o in outcomes)
     assert tickets == [f"TI-2026-{n:06d}" for n in range(1, 7)]

@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from engine.bootstrap import initialise
 from engine.clock import FixedClock
 from engine.db.models import Case, CaseEvent, Deployment, InboxTask
 from engine.db.session import Database
@@ -25,12 +24,13 @@ from engine.deployment import (
     ValidatedDeployment,
     validate_deployment,
 )
-from engine.effects import DEFAULT_HANDLERS
-from engine.services.cases import complete_task, get_case, start_case
+from engine.helpdesk.effects import DEFAULT_HANDLERS
+from engine.services.cases.start import complete_task, get_case, start_case
 from engine.services.context import ServiceContext, load_deployed
-from engine.services.deploy import DeploymentView, deploy, list_deployments, validate_files
-from engine.services.people import add_user
+from engine.services.people.users import add_user
+from engine.services.processes.deploy import DeploymentView, deploy, list_deployments, validate_files
 from engine.services.views import Actor, CaseView
+from engine.setup.bootstrap import initialise
 from tests.conftest import FIXTURES, ROOT, T0, make_settings
 
 BAD = FIXTURES / "bad"

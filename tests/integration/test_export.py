@@ -14,15 +14,14 @@ from click.testing import CliRunner
 from lxml import etree
 from sqlalchemy import event, select
 
-from engine.cli import main
+from web.cli import main
 from engine.clock import FixedClock
 from engine.db.models import CaseEvent
-from engine.services import export_log as export_log_module
+from engine.services.audit.export import export_log, write_log
+from engine.services.audit.log import ACTIVITY_KINDS, LogFilter, LogReader
 from engine.services.context import ServiceContext
 from engine.services.errors import ForbiddenError
-from engine.services.export import export_log, write_log
-from engine.services.export_log import ACTIVITY_KINDS, LogFilter
-from engine.services.people import get_actor
+from engine.services.people.users import get_actor
 from tests.conftest import FIXTURES, T0
 from tests.helpers import Walker
 from tests.integration.export_paths import (
@@ -217,7 +216,7 @@ def test_write_log_keeps_no_half_written_file(sqlite_ctx: ServiceContext, tmp_pa
         raise RuntimeError("la base de datos se fue")
         yield
 
-    monkeypatch.setattr(export_log_module.LogReader, "traces", broken)
+    monkeypatch.setattr(LogReader, "traces", broken)
     with pytest.raises(RuntimeError):
         write_log(sqlite_ctx, get_actor(sqlite_ctx, "auditor"), LogFilter(), "xes", tmp_path / "log.xes")
     assert list(tmp_path.glob("*log.xes*")) == []

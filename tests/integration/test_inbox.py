@@ -8,11 +8,12 @@ import pytest
 from sqlalchemy import select
 
 from engine.db.models import InboxTask
-from engine.services import cases, tasks
+from engine.services.cases import tasks
+from engine.services.cases.start import complete_task, get_case, start_case
+from engine.services.cases.tasks import TaskFilter
 from engine.services.context import ServiceContext
 from engine.services.errors import ConflictError, ForbiddenError, FormValidationError, NotFoundError
-from engine.services.people import add_user, get_actor
-from engine.services.tasks import TaskFilter
+from engine.services.people.users import add_user, get_actor
 from tests.conftest import T0
 from tests.helpers import COMPLETE_REVIEW, REPORT, Walker
 
@@ -47,7 +48,7 @@ def test_filters_and_sorting(ctx: ServiceContext) -> None:
         "Impresión"]
     assert tasks.list_tasks(ctx, agent, "all", TaskFilter(help_desk="otra")) == []
     assert len(tasks.list_tasks(ctx, agent, "all", TaskFilter(state="en revisión"))) == 2
-    cases.complete_task(ctx, agent, first.task().id, COMPLETE_REVIEW)  # priority 70 on 'Escalar a nivel 2'
+    complete_task(ctx, agent, first.task().id, COMPLETE_REVIEW)  # priority 70 on 'Escalar a nivel 2'
     by_priority = tasks.list_tasks(ctx, agent, "all", TaskFilter(sort="priority"))
     assert [t.priority for t in by_priority] == [70, 50]
     assert second.case is not None and by_priority[1].case_id == second.case.id
@@ -64,7 +65,7 @@ def test_claim_release_assign_rules(ctx: ServiceContext) -> None:
     with pytest.raises(ConflictError, match="tomada por nivel1"):
         tasks.claim_task(ctx, colleague, task_id)
     with pytest.raises(ForbiddenError):
-        cases.complete_task(ctx, colleague, task_id, COMPLETE_REVIEW)  # assigned to someone else
+        complete_task(ctx, colleague, task_id, COMPLETE_REVIEW)  # assigned to someone else
     with pytest.raises(ForbiddenError):
         tasks.release_task(ctx, colleague, task_id)
     assert tasks.release_task(ctx, nivel1, task_id).assignee is None
@@ -76,7 +77,7 @@ def test_claim_release_assign_rules(ctx: ServiceContext) -> None:
         tasks.assign_task(ctx, admin, task_id, "fantasma")
     with pytest.raises(ForbiddenError):
         tasks.claim_task(ctx, get_actor(ctx, "auditor"), task_id)
-    events = [e.kind for e in cases.get_case(ctx, admin, claimed.case_id).history]
+    events = [e.kind for e in get_case(ctx, admin, claimed.case_id).history]
     assert events.count("task.claimed") == 1 and events.count("task.assigned") == 2
 
 
@@ -85,19 +86,19 @@ def test_requesters_see_only_their_cases(ctx: ServiceContext) -> None:
     assert walk.case is not None
     stranger = add_user(ctx, "tercero", "tercero@example.org", "solicitante")
     with pytest.raises(NotFoundError):
-        cases.get_case(ctx, stranger, walk.case.id)
+        get_case(ctx, stranger, walk.case.id)
     with pytest.raises(NotFoundError):
-        cases.complete_task(ctx, stranger, walk.task().id, COMPLETE_REVIEW)
+        complete_task(ctx, stranger, walk.task().id, COMPLETE_REVIEW)
     with pytest.raises(NotFoundError):
-        cases.get_case(ctx, stranger, 999_999)
-    assert cases.get_case(ctx, get_actor(ctx, "solicitante"), walk.case.id).id == walk.case.id
+        get_case(ctx, stranger, 999_999)
+    assert get_case(ctx, get_actor(ctx, "solicitante"), walk.case.id).id == walk.case.id
 
 
 def test_form_errors_come_back_per_field_and_nothing_changes(ctx: ServiceContext) -> None:
     walk = _reported(ctx)
     agent = get_actor(ctx, "nivel1")
     with pytest.raises(FormValidationError) as caught:
-        cases.complete_task(ctx, agent, walk.task().id, {"informacion_completa": True, "impacto": "enorme",
+        complete_task(ctx, agent, walk.task().id, {"informacion_completa": True, "impacto": "enorme",
                                                          "campo_raro": 1})
     assert set(caught.value.errors) == {"impacto", "urgencia", "categoria", "campo_raro"}
     again = walk.refresh()
@@ -109,13 +110,13 @@ def test_form_errors_come_back_per_field_and_nothing_changes(ctx: ServiceContext
 def test_start_form_is_validated_and_the_help_desk_must_exist(ctx: ServiceContext) -> None:
     requester = get_actor(ctx, "solicitante")
     with pytest.raises(FormValidationError) as caught:
-        cases.start_case(ctx, requester, {**REPORT, "contacto": "no es contacto", "tipo": "queja"})
+        start_case(ctx, requester, {**REPORT, "contacto": "no es contacto", "tipo": "queja"})
     assert set(caught.value.errors) == {"contacto", "tipo"}
     with pytest.raises(FormValidationError, match="mesa"):
-        cases.start_case(ctx, requester, {**REPORT, "mesa": "inexistente"})
+        start_case(ctx, requester, {**REPORT, "mesa": "inexistente"})
     with pytest.raises(ForbiddenError):
-        cases.start_case(ctx, requester, REPORT, requester="nivel2")
-    on_behalf = cases.start_case(ctx, get_actor(ctx, "nivel1"), {**REPORT, "canal": "telefono"},
+        start_case(ctx, requester, REPORT, requester="nivel2")
+    on_behalf = start_case(ctx, get_actor(ctx, "nivel1"), {**REPORT, "canal": "telefono"},
                                  requester="solicitante")
     assert on_behalf.requester == "solicitante" and on_behalf.data["solicitante"] == "solicitante"
 

@@ -16,10 +16,11 @@ import pytest
 from flask.testing import FlaskClient
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 
-from engine.services import cases, tasks
+from engine.services.cases import tasks
+from engine.services.cases.start import complete_task, start_case
+from engine.services.cases.tasks import Scope, TaskFilter
 from engine.services.context import ServiceContext
-from engine.services.people import get_actor, issue_token
-from engine.services.tasks import Scope, TaskFilter
+from engine.services.people.users import get_actor, issue_token
 from engine.workflow import runtime
 from tests.helpers import COMPLETE_REVIEW, INCOMPLETE_REVIEW, REPORT
 from web import create_app
@@ -65,15 +66,15 @@ def workflow_loads() -> Iterator[WorkflowLoads]:
 def busy_inbox(ctx: ServiceContext) -> ServiceContext:
     """Cases waiting in several tasks: review, escalation (claimed by nivel1), missing information, level 2."""
     requester, agent = get_actor(ctx, "solicitante"), get_actor(ctx, "nivel1")
-    started = [cases.start_case(ctx, requester, {**REPORT, "asunto": f"{subject} #{n}", "aplicacion": app})
+    started = [start_case(ctx, requester, {**REPORT, "asunto": f"{subject} #{n}", "aplicacion": app})
                for n, (subject, app) in enumerate([("VPN no conecta", "VPN"), ("Sin correo", "Correo electrónico"),
                                                    ("VPN lenta", "VPN"), ("Tablero caído", "SISCONPES"),
                                                    ("Reporte vacío", "SUIFP")])]
-    escalating = cases.complete_task(ctx, agent, started[1].ready_tasks[0].id, COMPLETE_REVIEW)
+    escalating = complete_task(ctx, agent, started[1].ready_tasks[0].id, COMPLETE_REVIEW)
     tasks.claim_task(ctx, agent, escalating.ready_tasks[0].id)
-    cases.complete_task(ctx, agent, started[2].ready_tasks[0].id, INCOMPLETE_REVIEW)
-    at_level2 = cases.complete_task(ctx, agent, started[3].ready_tasks[0].id, COMPLETE_REVIEW)
-    cases.complete_task(ctx, agent, at_level2.ready_tasks[0].id, {"grupo_nivel2": at_level2.data["grupo_nivel2"]})
+    complete_task(ctx, agent, started[2].ready_tasks[0].id, INCOMPLETE_REVIEW)
+    at_level2 = complete_task(ctx, agent, started[3].ready_tasks[0].id, COMPLETE_REVIEW)
+    complete_task(ctx, agent, at_level2.ready_tasks[0].id, {"grupo_nivel2": at_level2.data["grupo_nivel2"]})
     return ctx
 
 
@@ -129,7 +130,7 @@ def test_control_completing_a_task_does_load_its_workflow(busy_inbox: ServiceCon
     review = [t for t in tasks.list_tasks(ctx, agent, "groups") if t.element_id == "Activity_RevisarRegistrar"]
     assert len(review) == 2
     workflow_loads.reset()
-    cases.complete_task(ctx, agent, review[0].id, COMPLETE_REVIEW)
+    complete_task(ctx, agent, review[0].id, COMPLETE_REVIEW)
     assert workflow_loads.loads.call_count == 1 and workflow_loads.deserialize.call_count == 1
     response = api_client(ctx).post(f"/api/v1/tasks/{review[1].id}/complete", json={"data": COMPLETE_REVIEW},
                                     headers=bearer(ctx, "nivel1"))

@@ -8,12 +8,12 @@ import pytest
 from sqlalchemy import update
 
 from engine.db.models import User
-from engine.services import cases
+from engine.services.cases import start as cases
 from engine.services.context import ServiceContext
-from engine.services.desks import HelpDeskSpec, add_help_desk
 from engine.services.errors import NotFoundError
-from engine.services.inbox_queries import Choice, Person, candidate_people, filter_choices, find_open_task
-from engine.services.people import add_user, get_actor
+from engine.services.inbox.queries import Choice, Person, candidate_people, filter_choices, find_open_task
+from engine.services.people.desks import HelpDeskSpec, add_help_desk
+from engine.services.people.users import add_user, get_actor
 from tests.helpers import COMPLETE_REVIEW, INCOMPLETE_REVIEW, REPORT, Walker
 
 TI = Choice("ti", "Mesa de ayuda de Tecnologías de la Información")

@@ -11,16 +11,16 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from engine.cli import main
+from web.cli import main
 from engine.clock import FixedClock
 from engine.db.models import Case, CaseEvent, InboxTask
-from engine.services import migration
-from engine.services.auditing import verify_chains
+from engine.replay.service import case_at, replay_all, replay_case
+from engine.services.audit.chains import verify_chains
+from engine.services.cases.timers import fire_due_timers
 from engine.services.context import ServiceContext
 from engine.services.errors import ForbiddenError
-from engine.services.people import get_actor
-from engine.services.replay import case_at, replay_all, replay_case
-from engine.services.timers import fire_due_timers
+from engine.services.people.users import get_actor
+from engine.services.processes import migration
 from engine.workflow import migration as wf_migration
 from engine.workflow import runtime
 from engine.workflow.script_engine import SafeScriptEngine

@@ -13,12 +13,13 @@ from sqlalchemy.orm import Session
 
 from engine.clock import FixedClock
 from engine.db.models import Case, OutboxMessage, TicketSequence
-from engine.services import case_queries, files, notes, tasks
+from engine.replay.service import case_at, replay_all, replay_case
+from engine.services.cases import files, notes, tasks
+from engine.services.cases.queries import case_diagram
+from engine.services.cases.timers import fire_due_timers
 from engine.services.context import ServiceContext
 from engine.services.errors import NotFoundError
-from engine.services.people import get_actor
-from engine.services.replay import case_at, replay_all, replay_case
-from engine.services.timers import fire_due_timers
+from engine.services.people.users import get_actor
 from engine.services.views import SYSTEM, CaseView
 from tests.conftest import T0
 from tests.helpers import (
@@ -144,7 +145,7 @@ def test_time_travel_gives_the_recorded_states_data_and_diagram(ctx: ServiceCont
     assert snapshots[2].data["informacion_faltante"] == INCOMPLETE_REVIEW["informacion_faltante"]
     last = snapshots[-1]
     assert last.data == _stored_data(ctx, rec)
-    diagram = case_queries.case_diagram(ctx, auditor, rec.case_id)
+    diagram = case_diagram(ctx, auditor, rec.case_id)
     assert (last.completed_elements, last.active_elements) == (diagram.completed, diagram.active)
 
 

@@ -12,15 +12,15 @@ from click.testing import CliRunner, Result
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from engine.cli import main
+from web.cli import main
 from engine.clock import FixedClock
 from engine.config import Settings
 from engine.db.models import Case, CaseEvent, InboxTask
 from engine.db.session import Database
+from engine.replay.service import case_at, replay_all, replay_case
 from engine.services.context import ServiceContext
 from engine.services.errors import ForbiddenError, NotFoundError, ProcessError
-from engine.services.people import add_user, get_actor
-from engine.services.replay import case_at, replay_all, replay_case
+from engine.services.people.users import add_user, get_actor
 from engine.services.views import SYSTEM
 from tests.changes import rechain
 from tests.conftest import T0

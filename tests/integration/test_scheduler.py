@@ -21,10 +21,10 @@ from engine import scheduler as scheduler_module
 from engine.clock import FixedClock
 from engine.mail.smtp import SmtpConfigError
 from engine.scheduler import MIN_WAKE_DELAY, Scheduler, SweepReport, run_once
-from engine.services.cases import get_case
+from engine.services.cases.start import get_case
+from engine.services.cases.timers import fire_due_timers, next_due_at
 from engine.services.context import ServiceContext
-from engine.services.people import get_actor
-from engine.services.timers import fire_due_timers, next_due_at
+from engine.services.people.users import get_actor
 from engine.services.views import CaseView
 from tests.integration import outbox, smtp_server, walk_to_validation, with_smtp
 

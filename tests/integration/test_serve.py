@@ -21,10 +21,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from engine.serve import SCHEDULER_COMMAND
 from tests.helpers import COMPLETE_REVIEW, REPORT
 from tests.integration import free_port
 from tests.processes import stop_server
+from web.serve import SCHEDULER_COMMAND
 
 BOGOTA = ZoneInfo("America/Bogota")  # tickets are numbered per year of the help desk's time zone
 

@@ -8,9 +8,9 @@ import pytest
 
 from engine.deployment import SourceFile
 from engine.services.context import ServiceContext
-from engine.services.deploy import DeploymentView, deploy
 from engine.services.errors import NotFoundError
-from engine.services.versions import FieldChange, get_version, version_diff
+from engine.services.processes.deploy import DeploymentView, deploy
+from engine.services.processes.versions import FieldChange, get_version, version_diff
 from tests.conftest import FIXTURES
 
 PROCESS = "proceso_lineal"

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from engine.services.export import PeriodError, describe, period_bound
-from engine.services.export_log import LogFilter, LogTrace
+from engine.services.audit.export import PeriodError, describe, period_bound
+from engine.services.audit.log import LogFilter, LogTrace
 
 BOGOTA = ZoneInfo("America/Bogota")
 

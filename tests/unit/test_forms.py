@@ -17,7 +17,7 @@ from engine.forms import (
     parse_condition,
     validate_submission,
 )
-from engine.forms_feel import And, Compare, Const, Not, Or, Var, holds
+from engine.forms.feel import And, Compare, Const, Not, Or, Var, holds
 
 SOURCE = "forms/prueba.form"
 

@@ -7,13 +7,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from engine.calendar import add_business_days
 from engine.config import DEFAULT_DEADLINES, ConfigError, Settings
-from engine.deadlines import UnknownDeadlineError, deadline, plazo_function
-from engine.escalation import application_key
+from engine.helpdesk.calendar import add_business_days
+from engine.helpdesk.deadlines import UnknownDeadlineError, deadline, plazo_function
+from engine.helpdesk.escalation import application_key
+from engine.helpdesk.priority import priority_of
 from engine.mail.templates import TemplateError, render
-from engine.passwords import hash_password, verify_password
-from engine.priority import priority_of
+from engine.services.people.passwords import hash_password, verify_password
 
 BOGOTA = ZoneInfo("America/Bogota")
 

@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from engine.services.context import ServiceContext
-from engine.services.people import issue_token
+from engine.services.people.users import issue_token
 from tests.helpers import REPORT, REVIEW
 from web import create_app
 from web.api import API_PREFIX

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import update
 
 from engine.db.models import User
-from engine.services import cases as engine_cases
-from engine.services import deploy
+from engine.services.cases import start as engine_cases
 from engine.services.errors import ProcessError
-from engine.services.people import add_user
+from engine.services.people.users import add_user
+from engine.services.processes import deploy
 from tests.helpers import COMPLETE_REVIEW, REPORT, REVIEW
 from tests.web.api_support import (
     Api,

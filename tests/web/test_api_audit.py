@@ -7,7 +7,7 @@ import json
 from sqlalchemy import select
 
 from engine.db.models import CaseEvent
-from engine.services.people import add_user
+from engine.services.people.users import add_user
 from tests.helpers import COMPLETE_REVIEW, ESCALATE, REVIEW
 from tests.web.api_support import Api, expect, expect_error, review_task, start
 

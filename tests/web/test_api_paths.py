@@ -1,6 +1,6 @@
 """Every path of the help-desk process walked only through /api/v1 with the demo users and their tokens.
 
-Timers are the exception: they fire through engine.services.timers with the test clock moved, as the
+Timers are the exception: they fire through engine.services.cases.timers with the test clock moved, as the
 scheduler would. SQLite and PostgreSQL.
 """
 
@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from engine.clock import FixedClock
+from engine.services.cases.timers import fire_due_timers
 from engine.services.context import ServiceContext
-from engine.services.timers import fire_due_timers
 from tests.conftest import T0
 from tests.helpers import (
     ACCEPT,

@@ -9,7 +9,7 @@ import pytest
 
 from engine.clock import FixedClock
 from engine.services.context import ServiceContext
-from engine.services.people import add_user
+from engine.services.people.users import add_user
 from tests.helpers import COMPLETE_REVIEW
 from tests.web.api_support import Api, expect, expect_error, field_errors, review_task, start
 

@@ -10,9 +10,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+from engine.services.cases.files import MAX_BYTES, add_attachment, list_attachments
 from engine.services.context import ServiceContext
-from engine.services.files import MAX_BYTES, add_attachment, list_attachments
-from engine.services.people import add_user, get_actor
+from engine.services.people.users import add_user, get_actor
 from engine.services.views import CaseView
 from tests.helpers import Walker
 from tests.web.conftest import csrf_token, login, make_app

@@ -15,13 +15,13 @@ from sqlalchemy import delete, select, update
 from engine.clock import FixedClock
 from engine.db.models import Case, CaseEvent, OutboxMessage
 from engine.mail.delivery import deliver_due
-from engine.services import migration
+from engine.services.cases.files import add_attachment
+from engine.services.cases.notes import add_comment
+from engine.services.cases.tasks import assign_task, claim_task, release_task
+from engine.services.cases.timers import fire_due_timers
 from engine.services.context import ServiceContext
-from engine.services.files import add_attachment
-from engine.services.notes import add_comment
-from engine.services.people import add_user, get_actor
-from engine.services.tasks import assign_task, claim_task, release_task
-from engine.services.timers import fire_due_timers
+from engine.services.people.users import add_user, get_actor
+from engine.services.processes import migration
 from tests.changes import REVIEW_V2, deploy_main, rechain, renamed_review
 from tests.helpers import (
     ACCEPT,

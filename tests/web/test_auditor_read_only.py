@@ -20,11 +20,11 @@ from werkzeug.routing import Rule
 from werkzeug.test import TestResponse
 
 from engine.db.models import Base
+from engine.services.cases.files import add_attachment, storage_dir
+from engine.services.cases.notes import add_comment
+from engine.services.cases.tasks import claim_task
 from engine.services.context import ServiceContext
-from engine.services.files import add_attachment, storage_dir
-from engine.services.notes import add_comment
-from engine.services.people import get_actor
-from engine.services.tasks import claim_task
+from engine.services.people.users import get_actor
 from tests.changes import deploy_main, renamed_review
 from tests.conftest import FIXTURES
 from tests.helpers import COMPLETE_REVIEW, REPORT, SOLVE_AT_LEVEL2, Walker, walk_to_level2

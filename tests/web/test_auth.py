@@ -230,7 +230,7 @@ def test_role_required_refuses_other_roles_with_403(app_with_sections: Flask) ->
 
 def test_api_routes_use_bearer_tokens_and_ignore_the_session_cookie(app_with_sections: Flask,
                                                                     sqlite_ctx: ServiceContext) -> None:
-    from engine.services.people import issue_token
+    from engine.services.people.users import issue_token
 
     client = app_with_sections.test_client()
     login(client, "nivel1")

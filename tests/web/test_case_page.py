@@ -8,10 +8,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from engine.services import cases
+from engine.services.cases.notes import add_comment
+from engine.services.cases.start import complete_task
 from engine.services.context import ServiceContext
-from engine.services.notes import add_comment
-from engine.services.people import add_user, get_actor
+from engine.services.people.users import add_user, get_actor
 from engine.services.views import CaseView
 from tests.helpers import (
     ACCEPT,
@@ -227,7 +227,7 @@ def test_task_page_is_read_only_with_the_reason(app: Flask, sqlite_ctx: ServiceC
         assert page.status_code == 200, user
         assert reason in page.text and 'id="tarea-envio"' not in page.text
         assert form_payload(page.text, "tarea")["readOnly"] is True
-    cases.complete_task(sqlite_ctx, get_actor(sqlite_ctx, "nivel1"), case.ready_tasks[0].id, COMPLETE_REVIEW)
+    complete_task(sqlite_ctx, get_actor(sqlite_ctx, "nivel1"), case.ready_tasks[0].id, COMPLETE_REVIEW)
     done = _signed_in(app, "nivel1").get(path).text
     assert "ya no está pendiente" in done and "por nivel1" in done and 'id="tarea-envio"' not in done
 

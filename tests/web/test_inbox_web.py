@@ -13,11 +13,12 @@ from flask import Blueprint, Flask, url_for
 from flask.testing import FlaskClient
 
 from engine.clock import FixedClock
-from engine.services import cases, tasks
+from engine.services.cases import start as cases
+from engine.services.cases import tasks
 from engine.services.context import ServiceContext
-from engine.services.desks import HelpDeskSpec, add_help_desk
-from engine.services.inbox_queries import find_open_task
-from engine.services.people import add_user, get_actor
+from engine.services.inbox.queries import find_open_task
+from engine.services.people.desks import HelpDeskSpec, add_help_desk
+from engine.services.people.users import add_user, get_actor
 from engine.workflow import runtime
 from tests.conftest import T0
 from tests.helpers import COMPLETE_REVIEW, INCOMPLETE_REVIEW, REPORT, Walker

@@ -7,8 +7,8 @@ from flask import Flask
 from sqlalchemy import select
 
 from engine.db.models import CaseEvent
-from engine.services import migration
 from engine.services.context import ServiceContext
+from engine.services.processes import migration
 from tests.changes import ESCALATE, deploy_main, escalate_removed
 from tests.helpers import Walker, walk_to_level2, walk_to_ticket
 from tests.integration.test_migration import PROCESS

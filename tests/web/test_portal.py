@@ -8,10 +8,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from engine.services import cases
-from engine.services.case_queries import list_cases
+from engine.services.cases.queries import list_cases
+from engine.services.cases.start import start_case
 from engine.services.context import ServiceContext
-from engine.services.people import get_actor
+from engine.services.people.users import get_actor
 from tests.helpers import INCOMPLETE_REVIEW, REPORT, Walker
 from tests.web.conftest import login, post
 from tests.web.portal_support import as_form_js, form_payload, location, submit_form
@@ -146,7 +146,7 @@ def test_requesters_see_only_their_cases_with_the_pending_action(app: Flask, sql
     walker = Walker(sqlite_ctx)
     waiting = walker.start()
     walker.complete("nivel1", INCOMPLETE_REVIEW)
-    other = cases.start_case(sqlite_ctx, get_actor(sqlite_ctx, "nivel2"), {**REPORT, "asunto": "Caso de otra persona"})
+    other = start_case(sqlite_ctx, get_actor(sqlite_ctx, "nivel2"), {**REPORT, "asunto": "Caso de otra persona"})
     client = app.test_client()
     login(client, "solicitante")
     page = client.get("/casos")
@@ -158,7 +158,7 @@ def test_requesters_see_only_their_cases_with_the_pending_action(app: Flask, sql
 
 def test_staff_filter_by_open_closed_state_and_mine(app: Flask, sqlite_ctx: ServiceContext) -> None:
     first = Walker(sqlite_ctx).start()
-    mine = cases.start_case(sqlite_ctx, get_actor(sqlite_ctx, "nivel1"), {**REPORT, "asunto": "Reportado por nivel1"})
+    mine = start_case(sqlite_ctx, get_actor(sqlite_ctx, "nivel1"), {**REPORT, "asunto": "Reportado por nivel1"})
     client = app.test_client()
     login(client, "nivel1")
     everything = client.get("/casos").text
@@ -175,7 +175,7 @@ def test_staff_filter_by_open_closed_state_and_mine(app: Flask, sqlite_ctx: Serv
 def test_the_list_pages_through_many_cases(app: Flask, sqlite_ctx: ServiceContext) -> None:
     requester = get_actor(sqlite_ctx, "solicitante")
     for number in range(27):
-        cases.start_case(sqlite_ctx, requester, {**REPORT, "asunto": f"Caso número {number:02d}"})
+        start_case(sqlite_ctx, requester, {**REPORT, "asunto": f"Caso número {number:02d}"})
     client = app.test_client()
     login(client, "solicitante")
     first = client.get("/casos").text

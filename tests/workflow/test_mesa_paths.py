@@ -6,9 +6,9 @@ import re
 from datetime import timedelta
 
 from engine.clock import FixedClock
-from engine.services.auditing import verify_chains
+from engine.services.audit.chains import verify_chains
+from engine.services.cases.timers import fire_due_timers
 from engine.services.context import ServiceContext
-from engine.services.timers import fire_due_timers
 from tests.conftest import T0
 from tests.helpers import (
     ACCEPT,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
-from engine.services import replay
+from engine.replay import service as replay
 from web.api.bearer import actor, services
 from web.api.serialize import JsonObject, instant, plain
 

@@ -7,8 +7,8 @@ from typing import TypeVar
 
 from flask import Response, current_app, g, request
 
-from engine.services import people
 from engine.services.context import ServiceContext
+from engine.services.people.users import actor_for_token
 from engine.services.views import Actor
 from web.api.errors import api_error
 
@@ -53,7 +53,7 @@ def authenticate() -> Response | None:
     token = bearer_token()
     if token is None:
         return api_error(401, MISSING_TOKEN, headers={"WWW-Authenticate": REALM})
-    found = people.actor_for_token(services(), token)
+    found = actor_for_token(services(), token)
     if found is None:
         return api_error(401, INVALID_TOKEN, headers={"WWW-Authenticate": f'{REALM}, error="invalid_token"'})
     g.api_actor = found

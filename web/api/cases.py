@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, url_for
 from flask.typing import ResponseReturnValue
 
-from engine.services import case_queries
-from engine.services import cases as engine_cases
+from engine.services.cases import queries as case_queries
+from engine.services.cases import start as engine_cases
 from web.api import params
 from web.api.bearer import actor, services
 from web.api.responses import created, listing, page

@@ -8,10 +8,10 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import Forbidden
 
 from engine.deployment import DeploymentError, SourceFile
-from engine.services import deploy as engine_deploy
-from engine.services.deploy import DeploymentView
 from engine.services.errors import NotFoundError
-from engine.services.versions import ElementChange, ElementSummary, VersionDiff, version_diff
+from engine.services.processes import deploy as engine_deploy
+from engine.services.processes.deploy import DeploymentView
+from engine.services.processes.versions import ElementChange, ElementSummary, VersionDiff, version_diff
 from web.api import params
 from web.api.bearer import actor, services
 from web.api.errors import api_error

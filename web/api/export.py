@@ -9,8 +9,8 @@ from typing import cast
 from flask import Blueprint, Response, stream_with_context
 from flask.typing import ResponseReturnValue
 
-from engine.services.export import MEDIA_TYPES, Format, PeriodError, ensure_may_export, export_log, period_bound
-from engine.services.export_log import LogFilter, Transitions
+from engine.services.audit.export import MEDIA_TYPES, Format, PeriodError, ensure_may_export, export_log, period_bound
+from engine.services.audit.log import LogFilter, Transitions
 from web.api import params
 from web.api.bearer import actor, services
 from web.api.errors import QueryError

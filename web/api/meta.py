@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
-from engine.services import deploy
+from engine.services.processes import deploy
 from web.api.bearer import public, services
 from web.api.openapi import document
 from web.api.serialize import processes_json

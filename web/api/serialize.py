@@ -8,8 +8,8 @@ from decimal import Decimal
 from typing import Any
 
 from engine.clock import as_utc
-from engine.services.case_queries import TaskDetail
-from engine.services.deploy import DeploymentView
+from engine.services.cases.queries import TaskDetail
+from engine.services.processes.deploy import DeploymentView
 from engine.services.views import CaseView, EventView, TaskView
 
 JsonObject = dict[str, Any]

@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from engine.services import case_queries
-from engine.services import cases as engine_cases
-from engine.services import tasks as engine_tasks
+from engine.services.cases import queries as case_queries
+from engine.services.cases import start as engine_cases
+from engine.services.cases import tasks as engine_tasks
+from engine.services.cases.tasks import SORTS, Scope, TaskFilter
 from engine.services.errors import NotFoundError
-from engine.services.tasks import SORTS, Scope, TaskFilter
 from web.api import params
 from web.api.bearer import actor, services
 from web.api.errors import api_error, service_error

@@ -1,0 +1,36 @@
+"""Deadlines in business days from configuration, exposed to diagrams as plazo('nombre')."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from engine.config import Settings
+from engine.helpdesk.calendar import add_business_days
+
+
+class UnknownDeadlineError(KeyError):
+    """A diagram asked for a deadline name that is not configured."""
+
+
+def deadline(settings: Settings, name: str, now: datetime) -> datetime:
+    """The instant `name`'s configured business days after `now`."""
+    if name not in settings.deadlines:
+        known = ", ".join(sorted(settings.deadlines))
+        raise UnknownDeadlineError(f"plazo '{name}' no configurado (MESA_PLAZOS); plazos conocidos: {known}")
+    return add_business_days(now, settings.deadlines[name], settings.timezone)
+
+
+def expression_functions(settings: Settings, now: datetime) -> dict[str, Callable[..., Any]]:
+    """The functions a diagram's expressions may call at `now` (deployment allows exactly these names)."""
+    return {"plazo": plazo_function(settings, now)}
+
+
+def plazo_function(settings: Settings, now: datetime) -> Callable[[str], str]:
+    """The `plazo(nombre)` function of expressions: ISO-8601 with offset, in the configured zone."""
+
+    def plazo(name: str) -> str:
+        return deadline(settings, str(name), now).isoformat()
+
+    return plazo

@@ -1,0 +1,86 @@
+"""Comments on a case: internal notes among agents, or replies the requester reads (and is emailed)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from sqlalchemy import select
+
+from engine.db.audit import NewEvent, append_events
+from engine.db.models import Case, CaseComment, User
+from engine.mail.outbox import queue_email
+from engine.services.cases.stepping import lock_case
+from engine.services.context import ServiceContext
+from engine.services.errors import ForbiddenError, FormValidationError, NotFoundError
+from engine.services.people.access import ensure_can_view
+from engine.services.views import Actor
+
+Visibility = Literal["internal", "public"]
+MAX_COMMENT = 4000
+
+
+@dataclass(frozen=True)
+class CommentView:
+    """A comment as shown on the case page."""
+
+    id: int
+    author: str
+    visibility: str
+    body: str
+    created_at: datetime
+
+
+def sees_internal(actor: Actor) -> bool:
+    """Agents, owners, auditors and administrators read internal notes; requesters never do."""
+    return actor.role != "solicitante"
+
+
+def add_comment(ctx: ServiceContext, actor: Actor, case_id: int, body: str,
+                visibility: Visibility = "public") -> CommentView:
+    """Add a comment; a public reply by an agent is also emailed to the requester."""
+    text = body.strip()
+    if not text or len(text) > MAX_COMMENT:
+        raise FormValidationError({"body": [f"Escriba entre 1 y {MAX_COMMENT} caracteres."]})
+    if visibility not in ("internal", "public"):
+        raise FormValidationError({"visibility": ["Use 'internal' o 'public'."]})
+    if actor.role == "auditor":
+        raise ForbiddenError("los auditores solo pueden consultar")
+    if visibility == "internal" and actor.role not in ("agente", "admin"):
+        raise ForbiddenError("solo los agentes escriben notas internas")
+    now = ctx.clock.now()
+    with ctx.db.write() as session:
+        case = lock_case(session, case_id)
+        ensure_can_view(session, actor, case)
+        comment = CaseComment(case_id=case.id, author=actor.username, visibility=visibility, body=text,
+                              created_at=now)
+        session.add(comment)
+        session.flush()
+        emails: list[str] = []
+        requester = session.scalar(select(User).where(User.username == case.requester))
+        if visibility == "public" and actor.username != case.requester and requester is not None:
+            values = {"nombre": requester.full_name or requester.username, "asunto": case.subject,
+                      "ticket": case.ticket or "sin ticket", "autor": actor.username, "comentario": text,
+                      "enlace_caso": f"{ctx.settings.base_url}/casos/{case.id}"}
+            message = queue_email(session, case_id=case.id, template="respuesta_caso", recipient=requester.email,
+                                  values=values, now=now)
+            emails.append(message.message_id)
+        append_events(session, case, [NewEvent("comment.added", actor.username, now, None, {
+            "comment_id": comment.id, "visibility": visibility, "body": text, "emails": emails})])
+        case.updated_at = now
+        return CommentView(comment.id, comment.author, comment.visibility, comment.body, comment.created_at)
+
+
+def list_comments(ctx: ServiceContext, actor: Actor, case_id: int) -> list[CommentView]:
+    """Comments of a case the actor may see (requesters never see internal notes)."""
+    with ctx.db.read() as session:
+        case = session.get(Case, case_id)
+        if case is None:
+            raise NotFoundError(f"el caso {case_id} no existe")
+        ensure_can_view(session, actor, case)
+        query = select(CaseComment).where(CaseComment.case_id == case_id).order_by(CaseComment.created_at,
+                                                                                    CaseComment.id)
+        if not sees_internal(actor):
+            query = query.where(CaseComment.visibility == "public")
+        return [CommentView(c.id, c.author, c.visibility, c.body, c.created_at) for c in session.scalars(query)]

@@ -1,0 +1,156 @@
+"""Case verbs: start a case, complete a task, read a case with its tasks and history."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.db.audit import NewEvent
+from engine.db.models import Case, Deployment, HelpDesk, InboxTask, User
+from engine.forms import FormSchema, validate_submission
+from engine.services.cases.caseview import case_view
+from engine.services.cases.lookups import form_options, option_labels
+from engine.services.cases.stepping import Step, lock_case
+from engine.services.context import DeployedProcess, ServiceContext
+from engine.services.errors import ConflictError, ForbiddenError, FormValidationError, NotFoundError
+from engine.services.people.access import (
+    ensure_can_view,
+    ensure_can_view_task,
+    ensure_may_complete,
+    may_work_on,
+    outcome_text,
+)
+from engine.services.views import Actor, CaseView
+from engine.workflow import runtime
+
+MAIN_PROCESS = "mesa_de_ayuda"
+AGENT_ROLES = frozenset({"agente", "admin"})
+
+
+def start_case(ctx: ServiceContext, actor: Actor, data: Mapping[str, Any], *, process_id: str = MAIN_PROCESS,
+               requester: str | None = None) -> CaseView:
+    """Start a case of the newest version of a process with its start-form data."""
+    if actor.role == "auditor":
+        raise ForbiddenError("los auditores solo pueden consultar")
+    if requester and requester != actor.username and actor.role not in AGENT_ROLES:
+        raise ForbiddenError("solo un agente puede registrar un caso a nombre de otra persona")
+    now = ctx.clock.now()
+    with ctx.db.write() as session:
+        if requester and requester != actor.username:
+            _ensure_active_user(session, requester)
+        deployment = latest_deployment(session, process_id)
+        deployed = ctx.specs.get(session, deployment.id)
+        start_id, form = start_form_of(deployed)
+        variables = _validated(session, form, data, {}, None) if form else {}
+        desk = _help_desk(session, variables)
+        owner = requester or actor.username
+        initiator = deployed.camunda(start_id).get("initiator") if start_id else None
+        if initiator:
+            variables[initiator] = owner
+        if desk is not None:
+            variables.update(grupo_nivel1=desk.level1_group, mesa_nombre=desk.name)
+        case = Case(
+            deployment_id=deployment.id, process_id=process_id, help_desk_code=desk.code if desk else None,
+            requester=owner, subject=str(variables.get("asunto", ""))[:300],
+            application=str(variables.get("aplicacion", ""))[:200], state="iniciado", is_open=True, data_json="{}",
+            workflow_json="", serializer_version=runtime.SERIALIZER_VERSION, created_at=now, updated_at=now,
+        )
+        session.add(case)
+        session.flush()
+        step = Step(ctx, session, case, actor, now)
+        step.new()
+        step.run(lambda: runtime.start(step.workflow, variables, now, step.log))
+        step.finish(NewEvent("case.started", actor.username, now, start_id,
+                             {"process_id": process_id, "version": deployment.version, "data": dict(variables),
+                              "requester": owner}))
+        return step.view()
+
+
+def complete_task(ctx: ServiceContext, actor: Actor, task_id: str, data: Mapping[str, Any]) -> CaseView:
+    """Complete a READY user task with form data; exactly one of two concurrent completions wins."""
+    now = ctx.clock.now()
+    with ctx.db.write() as session:
+        row = session.get(InboxTask, task_id)
+        if row is None:
+            raise NotFoundError(f"la tarea {task_id} no existe")
+        case = lock_case(session, row.case_id)
+        if session.get_bind().dialect.name == "postgresql":
+            session.refresh(row)  # read before the row lock: another completion may have committed since
+        if not may_work_on(actor, row):
+            ensure_can_view_task(session, actor, case, task_id)
+        if row.completed_at is not None:
+            raise ConflictError(f"la tarea '{row.name}' ya no está pendiente ({outcome_text(row)})")
+        ensure_may_complete(actor, row)
+        step = Step(ctx, session, case, actor, now)
+        workflow = step.load()
+        task = runtime.find_ready_user_task(workflow, task_id)
+        if task is None:
+            raise ConflictError(f"la tarea '{row.name}' ya no está lista en el proceso")
+        form = step.deployed.form_for(row.element_id)
+        values = _validated(session, form, data, task.data, case.help_desk_code) if form else {}
+        if form is None and data:
+            raise FormValidationError({key: ["la tarea no tiene formulario"] for key in data})
+        step.run(lambda: runtime.complete_user_task(workflow, task, values, now, step.log))
+        step.finish(NewEvent("task.completed", actor.username, now, row.element_id,
+                             {"task_id": task_id, "name": row.name, "data": values}), completed_task_id=task_id)
+        return step.view()
+
+
+def get_case(ctx: ServiceContext, actor: Actor, case_id: int, *, with_history: bool = True,
+             with_labels: bool = False) -> CaseView:
+    """A case with its ready tasks, (by default) its audit history and (when asked) its options' labels."""
+    with ctx.db.read() as session:
+        case = session.get(Case, case_id)
+        if case is None:
+            raise NotFoundError(f"el caso {case_id} no existe")
+        ensure_can_view(session, actor, case)
+        view = case_view(session, case, with_history=with_history)
+        if not with_labels:
+            return view
+        return dataclasses.replace(view, labels=option_labels(session, ctx.specs.get(session, case.deployment_id),
+                                                               view.data, case.help_desk_code))
+
+
+def latest_deployment(session: Session, process_id: str) -> Deployment:
+    """The newest deployed version of a process."""
+    row = session.scalar(select(Deployment).where(Deployment.process_id == process_id)
+                         .order_by(Deployment.version.desc()).limit(1))
+    if row is None:
+        raise NotFoundError(f"el proceso '{process_id}' no está desplegado (ejecute mesa-ayuda init)")
+    return row
+
+
+def start_form_of(deployed: DeployedProcess) -> tuple[str | None, FormSchema | None]:
+    """The start event's element id and its form (None when the process has no start form)."""
+    for spec in deployed.process.elements():
+        if type(spec).__name__ == "StartEvent" and spec.bpmn_id:
+            return spec.bpmn_id, deployed.form_for(spec.bpmn_id)
+    return None, None
+
+
+def _validated(session: Session, form: FormSchema, data: Mapping[str, Any], current: Mapping[str, Any],
+               help_desk_code: str | None) -> dict[str, Any]:
+    options = form_options(session, form, current, help_desk_code)
+    result = validate_submission(form, data, current=current, options=options)
+    if not result.ok:
+        raise FormValidationError(result.errors)
+    return dict(result.data)
+
+
+def _ensure_active_user(session: Session, username: str) -> None:
+    if session.scalar(select(User.id).where(User.username == username, User.active.is_(True))) is None:
+        raise FormValidationError({"requester": [f"no hay un usuario activo '{username}'"]})
+
+
+def _help_desk(session: Session, variables: Mapping[str, Any]) -> HelpDesk | None:
+    code = variables.get("mesa")
+    if not code:
+        return None
+    desk = session.get(HelpDesk, str(code))
+    if desk is None or not desk.active:
+        raise FormValidationError({"mesa": [f"la mesa de ayuda '{code}' no existe o no está activa"]})
+    return desk
