@@ -53,3 +53,9 @@ def test_bench_http_verifies_its_answers_against_a_real_server() -> None:
     assert report["verified"] is True, report["checks"]
     assert report["checks"] and all(report["checks"].values())
     assert report["operations"]
+
+
+def test_bench_calendar_reports_the_deadlines_of_a_case() -> None:
+    report = _bench("bench_calendar", "--cases", "20", "--rounds", "1")
+    assert (report["cases"], report["deadlines_per_case"]) == (20, 8)
+    assert report["case_deadlines"]["mean_us"] > 0 and report["ans_clock"]["mean_us"] > 0

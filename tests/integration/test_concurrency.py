@@ -72,7 +72,7 @@ def test_timer_and_validation_race_one_wins(ctx: ServiceContext, round_: int) ->
     walk = walk_to_validation(ctx)
     assert walk.case is not None
     case_id, task_id = walk.case.id, walk.task("Activity_ValidarSolucion").id
-    deadline = T0 + timedelta(days=7)
+    deadline = T0 + timedelta(days=8)  # 5 business days: 8 December is a holiday
     ctx.clock.set(deadline)  # type: ignore[attr-defined]
     requester = get_actor(ctx, "solicitante")
     user_result, timer_result = _race(lambda: complete_task(ctx, requester, task_id, ACCEPT),

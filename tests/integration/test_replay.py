@@ -91,7 +91,7 @@ PATHS: dict[str, Callable[[Recorder], Recorder]] = {
     .complete("solicitante", ANSWER, COMPLETE_INFO).complete("nivel1", COMPLETE_REVIEW, REVIEW).escalate()
     .complete("nivel2", SOLVE_AT_LEVEL2, LEVEL2).complete("solicitante", ACCEPT, VALIDATE),
     "closed-for-lack-of-information": lambda r: r.start().complete("nivel1", INCOMPLETE_REVIEW, REVIEW)
-    .fire(timedelta(days=2)).fire(timedelta(days=7)),
+    .fire(timedelta(days=2)).fire(timedelta(days=8)),  # 5 business days: 8 December is a holiday
     "answered-after-reminder": lambda r: r.start().complete("nivel1", INCOMPLETE_REVIEW, REVIEW)
     .fire(timedelta(days=2)).complete("solicitante", ANSWER, COMPLETE_INFO)
     .complete("nivel1", COMPLETE_REVIEW, REVIEW).escalate().complete("nivel2", SOLVE_AT_LEVEL2, LEVEL2)
@@ -105,7 +105,7 @@ PATHS: dict[str, Callable[[Recorder], Recorder]] = {
     .complete("nivel3", SOLVE_AT_LEVEL3, LEVEL3).complete("solicitante", REJECT, VALIDATE)
     .complete("nivel3", SOLVE_AT_LEVEL3, LEVEL3).complete("solicitante", ACCEPT, VALIDATE),
     "closed-automatically": lambda r: _to_level2(r).complete("nivel2", SOLVE_AT_LEVEL2, LEVEL2)
-    .fire(timedelta(days=3)).fire(timedelta(days=7)),
+    .fire(timedelta(days=3)).fire(timedelta(days=8)),  # 5 business days: 8 December is a holiday
 }
 
 

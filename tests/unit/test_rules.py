@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from engine.config import DEFAULT_DEADLINES, ConfigError, Settings
-from engine.helpdesk.calendar import add_business_days
+from engine.helpdesk.calendar import BusinessCalendar
 from engine.helpdesk.deadlines import UnknownDeadlineError, deadline, plazo_function
 from engine.helpdesk.escalation import application_key
 from engine.helpdesk.priority import priority_of
@@ -22,17 +22,19 @@ BOGOTA = ZoneInfo("America/Bogota")
     (datetime(2026, 12, 1, 9, tzinfo=BOGOTA), 1, datetime(2026, 12, 2, 9, tzinfo=BOGOTA)),  # Tue → Wed
     (datetime(2026, 12, 4, 9, tzinfo=BOGOTA), 1, datetime(2026, 12, 7, 9, tzinfo=BOGOTA)),  # Fri → Mon
     (datetime(2026, 12, 5, 9, tzinfo=BOGOTA), 1, datetime(2026, 12, 7, 9, tzinfo=BOGOTA)),  # Sat → Mon
-    (datetime(2026, 12, 1, 9, tzinfo=BOGOTA), 5, datetime(2026, 12, 8, 9, tzinfo=BOGOTA)),  # a working week
+    # A working week from Tuesday 1 December skips Tuesday 8 December (Inmaculada Concepción).
+    (datetime(2026, 12, 1, 9, tzinfo=BOGOTA), 5, datetime(2026, 12, 9, 9, tzinfo=BOGOTA)),
     (datetime(2026, 12, 1, 9, tzinfo=BOGOTA), 0, datetime(2026, 12, 1, 9, tzinfo=BOGOTA)),
 ])
 def test_business_days(start: datetime, days: int, expected: datetime) -> None:
-    assert add_business_days(start, days, BOGOTA) == expected
+    assert BusinessCalendar(zone=BOGOTA).add_business_days(start, days) == expected
 
 
 def test_plazo_gives_an_offset_datetime_in_the_configured_zone() -> None:
     settings = Settings.from_env({"MESA_PLAZOS": "validacion=2"})
     now = datetime(2026, 12, 4, 14, tzinfo=UTC)  # Friday 09:00 in Bogotá
-    assert plazo_function(settings, now)("validacion") == "2026-12-08T09:00:00-05:00"
+    # Monday 7 counts, Tuesday 8 December is a holiday (Inmaculada Concepción), Wednesday 9 is the second day.
+    assert plazo_function(settings, now)("validacion") == "2026-12-09T09:00:00-05:00"
     with pytest.raises(UnknownDeadlineError, match="plazos conocidos"):
         deadline(settings, "inexistente", now)
 

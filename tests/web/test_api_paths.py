@@ -119,7 +119,7 @@ def test_happy_path(walk: Walk) -> None:
     assert walk.task(LEVEL2)["candidate_groups"] == ["ti-nivel2-aplicaciones"]
     walk.complete("nivel2", SOLVE_AT_LEVEL2, LEVEL2, claim=True)
     assert walk.state() == ("solucionado", True, [VALIDATE]) and walk.task(VALIDATE)["assignee"] == "solicitante"
-    assert walk.task(VALIDATE)["due"] == (T0 + timedelta(days=7)).isoformat()
+    assert walk.task(VALIDATE)["due"] == (T0 + timedelta(days=8)).isoformat()  # 8 December is a holiday
     case = walk.complete("solicitante", ACCEPT, VALIDATE)
     assert walk.state() == ("cerrado", False, []) and case["ticket"] == walk.case["ticket"]
     assert (case["data"]["calificacion"], case["closed_at"]) == (5, T0.isoformat())
@@ -153,8 +153,8 @@ def test_incomplete_without_answer_is_closed_for_lack_of_information(walk: Walk,
     assert [f.elements for f in fire_due_timers(walk.api.ctx)] == [("Event_RecordatorioInformacion",)]
     case = walk.refresh()
     assert walk.state() == ("pendiente de información", True, [COMPLETE_INFO])
-    assert case["next_timer_at"] == (T0 + timedelta(days=7)).isoformat()
-    clock.set(T0 + timedelta(days=7))
+    assert case["next_timer_at"] == (T0 + timedelta(days=8)).isoformat()  # 5 business days: 8 December is a holiday
+    clock.set(T0 + timedelta(days=8))
     assert [f.elements for f in fire_due_timers(walk.api.ctx)] == [("Event_PlazoInformacionVencido",)]
     case = walk.refresh()
     assert (walk.state(), case["ticket"]) == (("cerrado por falta de información", False, []), None)
@@ -210,7 +210,7 @@ def test_no_validation_closes_automatically(walk: Walk, clock: FixedClock) -> No
     assert [f.elements for f in fire_due_timers(walk.api.ctx)] == [("Event_RecordatorioValidacion",)]
     walk.refresh()
     assert walk.state() == ("solucionado", True, [VALIDATE])
-    clock.set(T0 + timedelta(days=7))
+    clock.set(T0 + timedelta(days=8))  # 5 business days: 8 December is a holiday
     assert [f.state for f in fire_due_timers(walk.api.ctx)] == ["cerrado automáticamente"]
     case = walk.refresh()
     assert walk.state() == ("cerrado automáticamente", False, []) and case["closed_at"] is not None

@@ -293,7 +293,7 @@ def test_a_migrated_case_shows_the_migration_and_both_versions(app: Flask, sqlit
     assert "<strong>dueno</strong>: Migró el caso de la versión 1 a la versión 2" in page
     assert "Tareas conservadas</dt><dd class=\"prewrap\">Activity_ValidarSolucion" in page
     assert "<code>Event_RecordatorioValidacion</code>: vence 2026-12-04 09:00" in page
-    assert "<code>Event_PlazoValidacionVencido</code>: vence 2026-12-08 09:00" in page
+    assert "<code>Event_PlazoValidacionVencido</code>: vence 2026-12-09 09:00" in page  # 8 December is a holiday
     assert _shown(page, "data-case-version") == "2"
     assert "Migró el caso de la versión 1 a la versión 2" in auditor.get(f"/casos/{case_id}").text  # case page too
 

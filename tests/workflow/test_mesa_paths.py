@@ -54,7 +54,8 @@ def test_happy_path(ctx: ServiceContext) -> None:
     assert (case.state, walk.task().candidate_groups) == ("asignado a nivel 2", ("ti-nivel2-aplicaciones",))
     case = walk.complete("nivel2", SOLVE_AT_LEVEL2, LEVEL2)
     assert (case.state, walk.task().assignee) == ("solucionado", "solicitante")
-    assert walk.task().due_at == T0 + timedelta(days=7)  # 5 business days from a Tuesday
+    # 5 business days from Tuesday 1 December skip the weekend and 8 December (Inmaculada Concepción).
+    assert walk.task().due_at == T0 + timedelta(days=8)
     case = walk.complete("solicitante", ACCEPT, VALIDATE)
     assert (case.state, case.is_open, case.ready_tasks, case.next_timer_at) == ("cerrado", False, (), None)
     assert case.data["calificacion"] == 5 and case.closed_at == T0
@@ -95,8 +96,8 @@ def test_incomplete_without_answer_is_closed_for_lack_of_information(ctx: Servic
     case = walk.refresh()
     assert (case.state, walk.waiting_on()) == ("pendiente de información", [COMPLETE_INFO])
     assert [m.template for m in emails(ctx, case.id)] == ["solicitar_informacion", "recordar_informacion"]
-    assert case.next_timer_at == T0 + timedelta(days=7)
-    clock.set(T0 + timedelta(days=7))
+    assert case.next_timer_at == T0 + timedelta(days=8)  # 5 business days: 8 December is a holiday
+    clock.set(T0 + timedelta(days=8))  # 5 business days: 8 December is a holiday
     fired = fire_due_timers(ctx)
     assert [f.elements for f in fired] == [("Event_PlazoInformacionVencido",)]
     case = walk.refresh()
@@ -155,7 +156,7 @@ def test_no_validation_closes_automatically(ctx: ServiceContext, clock: FixedClo
     case = walk.refresh()
     assert (case.state, case.is_open, walk.waiting_on()) == ("solucionado", True, [VALIDATE])
     assert emails(ctx, case.id)[-1].template == "recordar_validacion"
-    clock.set(T0 + timedelta(days=7))
+    clock.set(T0 + timedelta(days=8))  # 5 business days: 8 December is a holiday
     assert [f.state for f in fire_due_timers(ctx)] == ["cerrado automáticamente"]
     case = walk.refresh()
     assert (case.state, case.is_open, case.ready_tasks) == ("cerrado automáticamente", False, ())
