@@ -19,7 +19,7 @@ from engine.workflow.script_engine import SafeScriptEngine
 # The user tasks of bpmn/mesa_de_ayuda.bpmn, by element id.
 REVIEW, COMPLETE_INFO = "Activity_RevisarRegistrar", "Activity_CompletarInformacion"
 ESCALATE, LEVEL2, LEVEL3 = "Activity_EscalarNivel2", "Activity_AnalizarSolucionar", "Activity_SolucionarEscalado"
-VALIDATE = "Activity_ValidarSolucion"
+VALIDATE, LEVEL1 = "Activity_ValidarSolucion", "Activity_SolucionarNivel1"
 REPORT = {
     "mesa": "ti", "aplicacion": "SISCONPES", "tipo": "incidencia", "asunto": "No carga el tablero de control",
     "descripcion": "Al ingresar al tablero aparece un error 500 desde esta mañana.", "canal": "portal",
@@ -28,6 +28,11 @@ REPORT = {
 COMPLETE_REVIEW = {"informacion_completa": True, "categoria": "software", "impacto": "alto", "urgencia": "media"}
 INCOMPLETE_REVIEW = {"informacion_completa": False, "informacion_faltante": "Adjunte el pantallazo del error",
                      "categoria": "software", "impacto": "medio", "urgencia": "media"}
+# Policy 1 of the procedure: level 1 solves what is within its scope, in the review or after a rejection.
+RESOLVE_IN_REVIEW = {**COMPLETE_REVIEW, "resolver_nivel1": True,
+                     "solucion": "Se restableció la contraseña y se confirmó el ingreso con el usuario"}
+SOLVE_AGAIN_AT_LEVEL1 = {"resolver_nivel1": True, "solucion": "Se borró la caché del navegador y se volvió a ingresar"}
+ESCALATE_FROM_LEVEL1 = {"resolver_nivel1": False}
 SOLVE_AT_LEVEL2 = {"diagnostico": "Caché corrupta del tablero", "escalar_nivel3": False,
                    "solucion": "Se limpió la caché del servidor de aplicaciones"}
 ESCALATE_TO_LEVEL3 = {"diagnostico": "Falla en el motor de base de datos", "escalar_nivel3": True,
@@ -100,6 +105,15 @@ def walk_to_validation(ctx: ServiceContext) -> Walker:
     walk = walk_to_level2(ctx)
     case = walk.complete("nivel2", SOLVE_AT_LEVEL2, "Activity_AnalizarSolucionar")
     assert case.next_timer_at is not None, "the validation step arms its deadline timers"
+    return walk
+
+
+def walk_to_level1_validation(ctx: ServiceContext) -> Walker:
+    """A case solved by level 1 in its review: it has its ticket and waits for the requester's validation."""
+    walk = Walker(ctx)
+    walk.start()
+    case = walk.complete("nivel1", RESOLVE_IN_REVIEW, REVIEW)
+    assert walk.waiting_on() == [VALIDATE] and case.ticket is not None
     return walk
 
 

@@ -129,7 +129,9 @@ class Scenario:
         return {**self.start_data, **extra}
 
 
-_TO_LEVEL2 = (UserStep("nivel1", REVIEW, COMPLETE_REVIEW), UserStep("nivel1", ESCALATE, {"grupo_nivel2": LEVEL2_GROUP}))
+# The review form stores its unticked "resolver en nivel 1" box as false; raw SpiffWorkflow needs it given.
+_REVIEW = UserStep("nivel1", REVIEW, {**COMPLETE_REVIEW, "resolver_nivel1": False})
+_TO_LEVEL2 = (_REVIEW, UserStep("nivel1", ESCALATE, {"grupo_nivel2": LEVEL2_GROUP}))
 _SOLVE2, _ACCEPT = UserStep("nivel2", LEVEL2, SOLVE_AT_LEVEL2), UserStep("solicitante", VALIDATE, ACCEPT)
 _INCOMPLETE = UserStep("nivel1", REVIEW, INCOMPLETE_REVIEW)
 _CLOSED = ("EndEvent_CasoCerrado", "cerrado")

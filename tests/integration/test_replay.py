@@ -27,12 +27,16 @@ from tests.helpers import (
     COMPLETE_INFO,
     COMPLETE_REVIEW,
     ESCALATE,
+    ESCALATE_FROM_LEVEL1,
     ESCALATE_TO_LEVEL3,
     INCOMPLETE_REVIEW,
+    LEVEL1,
     LEVEL2,
     LEVEL3,
     REJECT,
+    RESOLVE_IN_REVIEW,
     REVIEW,
+    SOLVE_AGAIN_AT_LEVEL1,
     SOLVE_AT_LEVEL2,
     SOLVE_AT_LEVEL3,
     VALIDATE,
@@ -106,6 +110,13 @@ PATHS: dict[str, Callable[[Recorder], Recorder]] = {
     .complete("nivel3", SOLVE_AT_LEVEL3, LEVEL3).complete("solicitante", ACCEPT, VALIDATE),
     "closed-automatically": lambda r: _to_level2(r).complete("nivel2", SOLVE_AT_LEVEL2, LEVEL2)
     .fire(timedelta(days=3)).fire(timedelta(days=8)),  # 5 business days: 8 December is a holiday
+    "resolved-at-level1-rejected-solved-again": lambda r: r.start().complete("nivel1", RESOLVE_IN_REVIEW, REVIEW)
+    .complete("solicitante", REJECT, VALIDATE).complete("nivel1", SOLVE_AGAIN_AT_LEVEL1, LEVEL1)
+    .complete("solicitante", ACCEPT, VALIDATE),
+    "resolved-at-level1-rejected-escalated": lambda r: r.start().complete("nivel1", RESOLVE_IN_REVIEW, REVIEW)
+    .complete("solicitante", REJECT, VALIDATE).complete("nivel1", ESCALATE_FROM_LEVEL1, LEVEL1).escalate()
+    .complete("nivel2", SOLVE_AT_LEVEL2, LEVEL2).complete("solicitante", REJECT, VALIDATE)
+    .complete("nivel2", SOLVE_AT_LEVEL2, LEVEL2).complete("solicitante", ACCEPT, VALIDATE),
 }
 
 
