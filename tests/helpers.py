@@ -13,7 +13,7 @@ from engine.services.cases.start import complete_task, get_case, start_case
 from engine.services.context import ServiceContext
 from engine.services.people.users import get_actor
 from engine.services.views import CaseView
-from engine.workflow import runtime
+from engine.workflow.facade import CaseWorkflow
 from engine.workflow.script_engine import SafeScriptEngine
 
 # The user tasks of bpmn/mesa_de_ayuda.bpmn, by element id.
@@ -123,13 +123,13 @@ def assert_reload_is_stable(ctx: ServiceContext, case_id: int) -> None:
         row = session.get(Case, case_id)
         assert row is not None
         deployed = ctx.specs.get(session, row.deployment_id)
-        workflow = runtime.loads(row.workflow_json, deployed.process, SafeScriptEngine())
-        assert json.loads(runtime.dumps(workflow)) == json.loads(row.workflow_json)
-        assert runtime.case_variables(workflow) == json.loads(row.data_json)
-        assert runtime.next_timer_at(workflow) == row.next_timer_at
-        ready = sorted(str(t.id) for t in runtime.ready_user_tasks(workflow))
+        workflow = CaseWorkflow.load(row.workflow_json, deployed.process, SafeScriptEngine(), f"el caso {case_id}")
+        assert json.loads(workflow.dumps()) == json.loads(row.workflow_json)
+        assert workflow.variables() == json.loads(row.data_json)
+        assert workflow.next_timer_at() == row.next_timer_at
+        ready = sorted(t.task_id for t in workflow.ready_tasks())
         assert ready == sorted(t.id for t in case_view(session, row).ready_tasks)
-        assert runtime.is_completed(workflow) == (not row.is_open)
+        assert workflow.is_completed() == (not row.is_open)
 
 
 def emails(ctx: ServiceContext, case_id: int) -> list[OutboxMessage]:

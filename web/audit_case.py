@@ -12,19 +12,18 @@ from typing import Any
 from flask import Blueprint, abort, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 
-from engine.replay.service import AUDIT_ROLES, CaseSnapshot, case_at
+from engine.replay.service import CaseSnapshot, case_at
 from engine.services.audit.history import CaseHistory, HistoryStep, case_history, case_verification, diagram_at
 from engine.services.cases.queries import list_cases
 from engine.services.errors import ProcessError
+from engine.services.people import policy
 from engine.services.views import Actor
 from web.case_display import signed_in
-from web.context import login_required, role_required, services
+from web.context import login_required, permission_required, services
 from web.errors import error_response
 from web.timeline import display_value, event_title, timeline
 
 bp = Blueprint("audit_case", __name__, url_prefix="/auditoria/casos")
-# Who the audit pages are offered to; the engine decides again on every page (agents: the cases they see).
-AUDITING_ROLES = tuple(sorted(AUDIT_ROLES - {"sistema"}))
 STEP_ARG = "paso"
 PAGE_SIZE = 25
 OPEN_FILTERS: dict[str, bool | None] = {"todos": None, "abiertos": True, "cerrados": False}
@@ -55,12 +54,12 @@ class DataRow:
 
 @bp.app_template_global()
 def may_audit(actor: Actor | None) -> bool:
-    """Whether to offer the audit pages to this actor (the engine checks each case again)."""
-    return actor is not None and actor.role in AUDITING_ROLES
+    """Whether to offer the audit pages to this actor (the engine checks each case again: agents see only theirs)."""
+    return actor is not None and policy.may_audit(actor)
 
 
 @bp.get("")
-@role_required(*AUDITING_ROLES)
+@permission_required(policy.may_audit)
 def index() -> ResponseReturnValue:
     """The cases the actor may audit, newest first, each one click from its audit page."""
     shown = request.args.get("ver", "todos")

@@ -18,11 +18,10 @@ from engine.services.audit.export import (
     period_bound,
 )
 from engine.services.audit.log import LogFilter
-from engine.services.people.access import READ_ALL_ROLES
-from web.context import current_actor, role_required, services
+from engine.services.people import policy
+from web.context import current_actor, permission_required, services
 
 bp = Blueprint("audit_export", __name__, url_prefix="/auditoria/exportar")
-ROLES = tuple(sorted(READ_ALL_ROLES))
 
 
 class FormError(ValueError):
@@ -38,14 +37,14 @@ class ExportRequest:
 
 
 @bp.get("/")
-@role_required(*ROLES)
+@permission_required(policy.may_export)
 def index() -> ResponseReturnValue:
     """The form: help desk, creation period, process version, transitions and format."""
     return _form()
 
 
 @bp.get("/descargar")
-@role_required(*ROLES)
+@permission_required(policy.may_export)
 def download() -> ResponseReturnValue:
     """The log as a streamed attachment (the form again, with the reason, when a field is wrong)."""
     try:
@@ -53,7 +52,7 @@ def download() -> ResponseReturnValue:
     except FormError as exc:
         return _form(str(exc)), 400
     actor = current_actor()
-    assert actor is not None  # role_required
+    assert actor is not None  # permission_required
     chunks = export_log(services(), actor, wanted.log_filter, wanted.fmt)
     response = Response(stream_with_context(chunks), content_type=MEDIA_TYPES[wanted.fmt])
     response.headers["Content-Disposition"] = f'attachment; filename="mesa-ayuda.{wanted.fmt}"'
@@ -63,7 +62,7 @@ def download() -> ResponseReturnValue:
 
 def _form(error: str | None = None) -> str:
     actor = current_actor()
-    assert actor is not None  # role_required
+    assert actor is not None  # permission_required
     return render_template("audit_export/index.html", choices=export_choices(services(), actor),
                            values=request.args, error=error, formats=FORMATS)
 

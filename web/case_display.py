@@ -1,6 +1,6 @@
 """How a case's tasks look to the signed-in actor: what they may do, and why not.
 
-These only choose which buttons to show; the engine checks every action again when it is made.
+The answers come from the engine's permission policy, the same functions the engine enforces each action with.
 """
 
 from __future__ import annotations
@@ -9,13 +9,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from engine.services.people import policy
 from engine.services.views import Actor, CaseView, TaskView
 from web.context import current_actor
 from web.layout import local_datetime
 from web.timeline import display_value
 
-AGENT_ROLES = frozenset({"agente", "admin"})
-READ_ONLY_ROLES = frozenset({"auditor"})
 # Shown with the case's data; every other variable is listed under "Todos los datos" for staff.
 SUMMARY_KEYS = (("descripcion", "Descripción"), ("tipo", "Tipo de solicitud"), ("canal", "Canal"),
                 ("contacto", "Contacto"), ("prioridad", "Prioridad"), ("categoria", "Categoría"),
@@ -30,37 +29,9 @@ def signed_in() -> Actor:
     return actor
 
 
-def is_candidate(actor: Actor, task: TaskView) -> bool:
-    """The actor is one of the task's candidate users or in one of its candidate groups."""
-    return actor.username in task.candidate_users or bool(actor.groups & set(task.candidate_groups))
-
-
-def may_complete(actor: Actor, task: TaskView) -> bool:
-    """Open task, and the actor is its assignee, a candidate of it while unassigned, or an administrator."""
-    if task.completed_at is not None or actor.role in READ_ONLY_ROLES:
-        return False
-    if actor.role == "admin":
-        return True
-    return task.assignee == actor.username if task.assignee else is_candidate(actor, task)
-
-
-def may_claim(actor: Actor, task: TaskView) -> bool:
-    """An unassigned open task an agent is a candidate for (administrators take any)."""
-    if task.completed_at is not None or task.assignee or actor.role not in AGENT_ROLES:
-        return False
-    return actor.role == "admin" or is_candidate(actor, task)
-
-
-def may_release(actor: Actor, task: TaskView) -> bool:
-    """An open task assigned to the agent (administrators release any)."""
-    if task.completed_at is not None or not task.assignee or actor.role not in AGENT_ROLES:
-        return False
-    return actor.role == "admin" or task.assignee == actor.username
-
-
 def pending_for(actor: Actor, case: CaseView) -> list[TaskView]:
     """The case's ready tasks the actor may complete now."""
-    return [task for task in case.ready_tasks if may_complete(actor, task)]
+    return [task for task in case.ready_tasks if policy.may_complete(actor, task)]
 
 
 def why_read_only(actor: Actor, task: TaskView) -> str:
@@ -68,9 +39,9 @@ def why_read_only(actor: Actor, task: TaskView) -> str:
     if task.completed_at is not None:
         who = f" por {task.completed_by}" if task.completed_by else ""
         return f"Esta tarea ya no está pendiente: se cerró el {local_datetime(task.completed_at)}{who}."
-    if actor.role in READ_ONLY_ROLES:
+    if not policy.may_write(actor):
         return "Su rol solo permite consultar."
-    if may_complete(actor, task):
+    if policy.may_complete(actor, task):
         return ""
     if task.assignee:
         return f"La tarea está asignada a {task.assignee}."
@@ -104,8 +75,8 @@ class TaskRow:
 
 def task_rows(actor: Actor, tasks: Iterable[TaskView], now: datetime) -> list[TaskRow]:
     """The tasks for the page, the ones the actor may complete first."""
-    rows = [TaskRow(task, may_complete(actor, task), may_claim(actor, task), may_release(actor, task),
-                    responsible(task), is_overdue(task, now)) for task in tasks]
+    rows = [TaskRow(task, policy.may_complete(actor, task), policy.may_claim(actor, task),
+                    policy.may_release(actor, task), responsible(task), is_overdue(task, now)) for task in tasks]
     return sorted(rows, key=lambda row: not row.may_complete)
 
 

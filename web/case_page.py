@@ -9,14 +9,16 @@ from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from engine.services.cases.files import ALLOWED, MAX_BYTES, list_attachments
-from engine.services.cases.notes import Visibility, add_comment, list_comments, sees_internal
+from engine.services.cases.notes import Visibility, add_comment, list_comments
 from engine.services.cases.queries import case_diagram
 from engine.services.cases.start import get_case
 from engine.services.cases.tasks import claim_task, release_task
 from engine.services.context import ServiceContext
 from engine.services.errors import ConflictError, FormValidationError
+from engine.services.people import policy
+from engine.services.people.readable import readable_case
 from engine.services.views import Actor, TaskView
-from web.case_display import AGENT_ROLES, case_summary, pending_for, signed_in, task_rows
+from web.case_display import case_summary, pending_for, signed_in, task_rows
 from web.context import login_required, services
 from web.timeline import display_value, timeline
 
@@ -54,14 +56,14 @@ def show(case_id: int) -> ResponseReturnValue:
 def render_case(case_id: int, drafts: Drafts | None = None, status: int = 200) -> ResponseReturnValue:
     """The case page (also re-rendered with the errors of a comment or upload that failed)."""
     actor, ctx = signed_in(), services()
-    case = get_case(ctx, actor, case_id, with_labels=True)
-    staff = sees_internal(actor)
+    case = readable_case(actor, get_case(ctx, actor, case_id, with_labels=True))
+    staff = policy.sees_internal(actor)
     return render_template(
         "cases/case.html", case=case, pending=pending_for(actor, case), staff=staff,
         tasks=task_rows(actor, case.ready_tasks, ctx.clock.now()), entries=timeline(case.history, detailed=staff),
         comments=list_comments(ctx, actor, case_id), attachments=list_attachments(ctx, actor, case_id),
-        drafts=drafts or Drafts(), limits=LIMITS, summary=case_summary(case), may_write=_may_write(actor),
-        is_agent=actor.role in AGENT_ROLES, display_value=display_value,
+        drafts=drafts or Drafts(), limits=LIMITS, summary=case_summary(case), may_write=policy.may_write(actor),
+        is_agent=policy.works_tasks(actor), display_value=display_value,
     ), status
 
 
@@ -110,6 +112,3 @@ def _reassign(case_id: int, task_id: str, verb: Callable[[ServiceContext, Actor,
         return redirect(url_for("portal.task_page", task_id=task.id))
     return redirect(url_for("portal.case_page", case_id=task.case_id))
 
-
-def _may_write(actor: Actor) -> bool:
-    return actor.role != "auditor"

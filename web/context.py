@@ -78,8 +78,11 @@ def login_required(view: Callable[P, ResponseReturnValue]) -> Callable[P, Respon
     return wrapped
 
 
-def role_required(*roles: str) -> Callable[[Callable[P, ResponseReturnValue]], Callable[P, ResponseReturnValue]]:
-    """Like login_required, and the actor's role must be one of `roles` (else 403)."""
+View = Callable[P, ResponseReturnValue]
+
+
+def permission_required(allowed: Callable[[Actor], bool]) -> Callable[[View[P]], View[P]]:
+    """Like login_required, and the permission policy's `allowed(actor)` must say yes (else 403)."""
 
     def decorator(view: Callable[P, ResponseReturnValue]) -> Callable[P, ResponseReturnValue]:
         @wraps(view)
@@ -87,7 +90,7 @@ def role_required(*roles: str) -> Callable[[Callable[P, ResponseReturnValue]], C
             actor = current_actor()
             if actor is None:
                 return _unauthenticated()
-            if actor.role not in roles:
+            if not allowed(actor):
                 raise Forbidden()
             return view(*args, **kwargs)
 

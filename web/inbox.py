@@ -23,12 +23,11 @@ from engine.services.cases.tasks import (
 )
 from engine.services.errors import ConflictError, ForbiddenError, NotFoundError
 from engine.services.inbox.queries import Person, candidate_people, filter_choices, find_open_task
-from engine.services.views import Actor, TaskView
-from web.context import current_actor, role_required, services
+from engine.services.people import policy
+from engine.services.views import Actor, Role, TaskView
+from web.context import current_actor, permission_required, services
 
 bp = Blueprint("inbox", __name__, url_prefix="/bandeja")
-VIEWERS = ("agente", "admin", "auditor", "dueno")
-WORKERS = ("agente", "admin")
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 100
 MAX_TEXT = 200
@@ -125,7 +124,7 @@ def due_badge(due_at: datetime | None, now: datetime) -> Badge | None:
 
 
 @bp.get("")
-@role_required(*VIEWERS)
+@permission_required(policy.uses_inbox)
 def index() -> ResponseReturnValue:
     """The open tasks of one tab, with the counts of every tab."""
     actor, ctx = _actor(), services()
@@ -137,18 +136,18 @@ def index() -> ResponseReturnValue:
     choices = filter_choices(ctx, actor)
     return render_template("inbox/index.html", listing=listing, tabs=tabs, total=total, rows=rows, choices=choices,
                            desk_names=choices.help_desk_names(), sorts=SORTS, page_size=PAGE_SIZE,
-                           may_act=actor.role in WORKERS, volver=urlencode(listing.params()))
+                           may_act=policy.works_tasks(actor), volver=urlencode(listing.params()))
 
 
 @bp.post("/tareas/<task_id>/tomar")
-@role_required(*WORKERS)
+@permission_required(policy.works_tasks)
 def claim(task_id: str) -> ResponseReturnValue:
     """Take an unassigned task of the actor's groups."""
     return _act("tomar", lambda: claim_task(services(), _actor(), task_id), lambda what: f"Tomó la tarea {what}.")
 
 
 @bp.post("/tareas/<task_id>/liberar")
-@role_required(*WORKERS)
+@permission_required(policy.works_tasks)
 def release(task_id: str) -> ResponseReturnValue:
     """Give the task back to its candidate groups."""
     return _act("liberar", lambda: release_task(services(), _actor(), task_id),
@@ -156,7 +155,7 @@ def release(task_id: str) -> ResponseReturnValue:
 
 
 @bp.post("/tareas/<task_id>/asignar")
-@role_required(*WORKERS)
+@permission_required(policy.works_tasks)
 def assign(task_id: str) -> ResponseReturnValue:
     """Reassign the task to the person in the `usuario` field."""
     actor, username = _actor(), request.form.get("usuario", "").strip()
@@ -181,7 +180,7 @@ def assign(task_id: str) -> ResponseReturnValue:
 def read_listing(args: Mapping[str, str], actor: Actor) -> Listing:
     """The list asked for; unknown values fall back to defaults (a bookmark never breaks the page)."""
     tabs = dict(_tabs_of(actor))
-    default = "mias" if actor.role == "agente" else "todas"
+    default = "mias" if actor.role is Role.AGENT else "todas"  # agents start with their own work
     vista = args.get("vista", default)
     orden = args.get("orden", "vencimiento")
     return Listing(
@@ -194,7 +193,7 @@ def read_listing(args: Mapping[str, str], actor: Actor) -> Listing:
 
 def _tabs_of(actor: Actor) -> list[tuple[str, str]]:
     """Everybody who may act gets the three tabs; read-only roles have no tasks or groups of their own."""
-    keys = TABS if actor.role in WORKERS else ("todas",)
+    keys = TABS if policy.works_tasks(actor) else ("todas",)
     return [(key, TABS[key][1]) for key in keys]
 
 
@@ -211,20 +210,23 @@ def _rows(actor: Actor, tasks: list[TaskView]) -> list[Row]:
     now = services().clock.now()
     rows = [_row(actor, task, now) for task in tasks]
     people = candidate_people(services(), [row.task for row in rows if row.can_assign])
-    return [replace(row, people=tuple(p for p in people.get(row.task.id, ()) if p.username != row.task.assignee))
+    return [replace(row, people=tuple(p for p in people.get(row.task.id, ()) if _offered(actor, row.task, p)))
             for row in rows]
 
 
+def _offered(actor: Actor, task: TaskView, person: Person) -> bool:
+    """A candidate the task may go to (not its assignee already)."""
+    refusal = policy.assignee_refusal(actor, task, person.username, candidate=True)
+    return person.username != task.assignee and refusal is None
+
+
 def _row(actor: Actor, task: TaskView, now: datetime) -> Row:
-    works, admin = actor.role in WORKERS, actor.role == "admin"
-    candidate = actor.username in task.candidate_users or bool(actor.groups & set(task.candidate_groups))
     return Row(
         task=task, priority=priority_badge(task.priority), due=due_badge(task.due_at, now),
         task_url=_link("portal.task_page", f"/tareas/{quote(task.id, safe='')}", task_id=task.id),
         case_url=_link("portal.case_page", f"/casos/{task.case_id}", case_id=task.case_id),
-        can_claim=works and task.assignee is None and (admin or candidate),
-        can_release=works and task.assignee is not None and (admin or task.assignee == actor.username),
-        can_assign=works and (admin or (candidate and task.assignee in (None, actor.username))),
+        can_claim=policy.may_claim(actor, task), can_release=policy.may_release(actor, task),
+        can_assign=policy.may_assign(actor, task),
     )
 
 
@@ -242,9 +244,9 @@ def _assignee_problem(actor: Actor, task: TaskView, username: str) -> str | None
         return "Ese nombre de usuario es demasiado largo."
     if username == task.assignee:
         return f"La tarea ya está asignada a {username}."
-    if actor.role != "admin" and username not in {p.username for p in candidate_people(services(), [task])[task.id]}:
-        return "Solo puede asignar la tarea a personas de sus grupos candidatos."
-    return None
+    candidates = {person.username for person in candidate_people(services(), [task])[task.id]}
+    refusal = policy.assignee_refusal(actor, task, username, candidate=username in candidates)
+    return f"{str(refusal)[:1].upper()}{str(refusal)[1:]}." if refusal else None
 
 
 def _act(verb: str, call: Callable[[], TaskView], success: Callable[[str], str]) -> ResponseReturnValue:
@@ -268,5 +270,5 @@ def _back() -> ResponseReturnValue:
 
 def _actor() -> Actor:
     actor = current_actor()
-    assert actor is not None  # role_required
+    assert actor is not None  # permission_required
     return actor

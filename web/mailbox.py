@@ -10,6 +10,7 @@ from flask.typing import ResponseReturnValue
 from markupsafe import Markup, escape
 
 from engine.mail.sink import list_mail, mail_folder, read_mail
+from engine.services.people import policy
 from web.context import current_actor, login_required, services
 
 bp = Blueprint("mailbox", __name__, url_prefix="/correo")
@@ -21,10 +22,10 @@ _TRAILING = ".,;:!?)]}"
 @bp.before_request
 def _only_where_allowed() -> None:
     """Demo mode: anybody signed in (the views ask for it); otherwise administrators only, others get 404."""
-    if services().settings.demo_mail:
-        return
-    actor = current_actor()
-    if actor is None or actor.role != "admin":
+    actor, demo = current_actor(), services().settings.demo_mail
+    if actor is None and demo:
+        return  # the views send anonymous visitors to sign in first
+    if actor is None or not policy.reads_mailbox(actor, demo=demo):
         abort(404)
 
 

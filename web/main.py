@@ -6,7 +6,7 @@ from flask import Blueprint, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
 from engine.services.cases.tasks import count_tasks
-from engine.services.people.access import READ_ALL_ROLES
+from engine.services.people import policy
 from engine.services.processes.deploy import list_deployments
 from web.context import current_actor, login_required, services
 from web.navigation import home_endpoint
@@ -29,7 +29,6 @@ def dashboard() -> ResponseReturnValue:
     """Deployed processes with their case counts, and the open tasks the actor can see."""
     actor = current_actor()
     assert actor is not None  # login_required
-    sees_all = actor.role in READ_ALL_ROLES
-    deployments = list_deployments(services()) if sees_all else []
-    open_tasks = count_tasks(services(), actor, "all") if sees_all or actor.role == "agente" else None
+    deployments = list_deployments(services()) if policy.reads_all_cases(actor) else []
+    open_tasks = count_tasks(services(), actor, "all") if policy.uses_inbox(actor) else None
     return render_template("main/dashboard.html", deployments=deployments, open_tasks=open_tasks)

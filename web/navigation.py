@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import url_for
 
-from engine.services.views import Actor
+from engine.services.people import policy
+from engine.services.views import Actor, Role
 
-ALL_ROLES = frozenset({"solicitante", "agente", "dueno", "auditor", "admin"})
-REQUESTING = ALL_ROLES - {"auditor"}
 DASHBOARD = "main.dashboard"
 
 
@@ -19,21 +19,24 @@ class NavItem:
 
     label: str
     endpoint: str
-    roles: frozenset[str]
+    allowed: Callable[[Actor], bool]
     demo_only: bool = False
 
 
 NAV: tuple[NavItem, ...] = (
-    NavItem("Reportar caso", "portal.new_case", REQUESTING),
-    NavItem("Mis casos", "portal.my_cases", REQUESTING),
+    NavItem("Reportar caso", "portal.new_case", policy.may_report),
+    NavItem("Mis casos", "portal.my_cases", policy.may_report),
     # Auditors and process owners see the inbox read-only.
-    NavItem("Bandeja", "inbox.index", frozenset({"agente", "admin", "auditor", "dueno"})),
-    NavItem("Auditoría de casos", "audit_case.index", frozenset({"auditor", "dueno", "admin"})),
-    NavItem("Exportar registro", "audit_export.index", frozenset({"auditor", "dueno", "admin"})),
-    NavItem("Procesos", "processes.index", frozenset({"dueno", "admin", "auditor"})),
-    NavItem("Correo de demostración", "mailbox.index", ALL_ROLES, demo_only=True),
+    NavItem("Bandeja", "inbox.index", policy.uses_inbox),
+    # The audit pages are offered to those who read every case; agents reach a case's audit from the case.
+    NavItem("Auditoría de casos", "audit_case.index", policy.reads_all_cases),
+    NavItem("Exportar registro", "audit_export.index", policy.may_export),
+    NavItem("Procesos", "processes.index", policy.reads_processes),
+    NavItem("Correo de demostración", "mailbox.index", lambda actor: policy.reads_mailbox(actor, demo=True),
+            demo_only=True),
 )
-HOME_BY_ROLE = {"solicitante": "portal.my_cases", "agente": "inbox.index"}
+# Where each role starts its work (a landing page, not a permission: every page checks the policy itself).
+HOME_BY_ROLE = {Role.REQUESTER: "portal.my_cases", Role.AGENT: "inbox.index"}
 
 
 @dataclass(frozen=True)
@@ -50,7 +53,7 @@ def nav_links(actor: Actor | None, *, demo: bool) -> list[NavLink]:
     if actor is None:
         return []
     return [NavLink(item.label, url_for(item.endpoint), item.endpoint) for item in NAV
-            if actor.role in item.roles and (demo or not item.demo_only)]
+            if item.allowed(actor) and (demo or not item.demo_only)]
 
 
 def home_endpoint(actor: Actor) -> str:

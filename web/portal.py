@@ -14,15 +14,15 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from engine.services.cases.queries import StartScreen, list_cases, start_screen
 from engine.services.cases.start import start_case
 from engine.services.errors import FormValidationError, NotFoundError
+from engine.services.people import policy
 from engine.services.people.users import get_actor
 from engine.services.views import Actor
 from web import attachments, case_page, task_page
-from web.case_display import AGENT_ROLES, pending_for, signed_in
-from web.context import login_required, role_required, services
+from web.case_display import pending_for, signed_in
+from web.context import login_required, permission_required, services
 from web.form_screen import error_summary, submitted_data, viewer_payload
 
 bp = Blueprint("portal", __name__)
-REPORTING_ROLES = ("solicitante", "agente", "dueno", "admin")
 BEHALF_FIELD = "a_nombre_de"
 BEHALF_LABEL = "A nombre de"
 PAGE_SIZE = 25
@@ -45,7 +45,7 @@ bp.record_once(attachments.limit_request_size)
 
 
 @bp.route("/casos/nuevo", methods=("GET", "POST"))
-@role_required(*REPORTING_ROLES)
+@permission_required(policy.may_report)
 def new_case() -> ResponseReturnValue:
     """The start form rendered by form-js; a valid submission starts a case and opens its page."""
     actor = signed_in()
@@ -72,7 +72,7 @@ def my_cases() -> ResponseReturnValue:
                        limit=PAGE_SIZE + 1, offset=(view.page - 1) * PAGE_SIZE)
     rows = [(case, pending_for(actor, case)) for case in found[:PAGE_SIZE]]
     return render_template("portal/my_cases.html", rows=rows, view=view, has_next=len(found) > PAGE_SIZE,
-                           staff=actor.role != "solicitante", states=sorted({case.state for case in found}))
+                           staff=policy.sees_internal(actor), states=sorted({case.state for case in found}))
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,7 @@ class CaseFilter:
         page = args.get("pagina", "1")
         return cls(open=open_filter if open_filter in OPEN_FILTERS else "abiertos",
                    state=args.get("estado", "").strip()[:100],
-                   mine=actor.role == "solicitante" or args.get("mios") == "1",
+                   mine=policy.sees_only_own_cases(actor) or args.get("mios") == "1",
                    page=max(1, min(int(page), 10_000)) if page.isdigit() else 1)
 
     def query(self, **changes: Any) -> dict[str, Any]:
@@ -110,7 +110,7 @@ def _new_case_page(screen: StartScreen, actor: Actor, typed: dict[str, Any] | No
         summary.append((BEHALF_LABEL, " ".join(errors[BEHALF_FIELD])))
     payload = viewer_payload(screen.form, typed=typed, errors=form_errors)
     return render_template("portal/new_case.html", screen=screen, payload=payload, summary=summary,
-                           may_report_for_others=actor.role in AGENT_ROLES, behalf=behalf,
+                           may_report_for_others=policy.may_report_for_others(actor), behalf=behalf,
                            behalf_errors=errors.get(BEHALF_FIELD, []))
 
 
@@ -118,7 +118,7 @@ def _requester(actor: Actor, behalf: str) -> str | None:
     """The user an agent reports for (None: the actor); someone who does not exist is a field error."""
     if not behalf or behalf == actor.username:
         return None
-    if actor.role not in AGENT_ROLES:
+    if not policy.may_report_for_others(actor):
         return behalf  # the engine refuses it (403); looking the name up would tell who has an account
     try:
         return get_actor(services(), behalf).username

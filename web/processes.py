@@ -12,16 +12,16 @@ from werkzeug.datastructures import FileStorage
 
 from engine.deployment import DeploymentError, DeploymentProblem, SourceFile
 from engine.services.errors import NotFoundError
+from engine.services.people import policy
 from engine.services.processes import deploy as engine_deploy
 from engine.services.processes.versions import get_version, version_diff
 from web import migration_page
-from web.context import current_actor, role_required, services
+from web.context import current_actor, permission_required, services
 
 bp = Blueprint("processes", __name__, url_prefix="/procesos")
-WRITERS = ("dueno", "admin")
-READERS = (*WRITERS, "auditor")
-bp.add_url_rule("/<process_id>/migrar", "migrate", role_required(*WRITERS)(migration_page.show), methods=("GET",))
-bp.add_url_rule("/<process_id>/migrar", "migrate_run", role_required(*WRITERS)(migration_page.run), methods=("POST",))
+may_deploy = permission_required(policy.may_deploy)
+bp.add_url_rule("/<process_id>/migrar", "migrate", may_deploy(migration_page.show), methods=("GET",))
+bp.add_url_rule("/<process_id>/migrar", "migrate_run", may_deploy(migration_page.run), methods=("POST",))
 
 
 @dataclass
@@ -34,7 +34,7 @@ class Upload:
 
 
 @bp.get("/")
-@role_required(*READERS)
+@permission_required(policy.reads_processes)
 def index() -> ResponseReturnValue:
     """Every deployed process with its versions, newest first."""
     rows = engine_deploy.list_deployments(services())
@@ -43,7 +43,7 @@ def index() -> ResponseReturnValue:
 
 
 @bp.route("/desplegar", methods=["GET", "POST"])
-@role_required(*WRITERS)
+@permission_required(policy.may_deploy)
 def upload() -> ResponseReturnValue:
     """The upload form (one .bpmn and its .form files); deploys on POST."""
     if request.method == "GET":
@@ -68,7 +68,7 @@ def upload() -> ResponseReturnValue:
 
 
 @bp.get("/<process_id>")
-@role_required(*READERS)
+@permission_required(policy.reads_processes)
 def versions(process_id: str) -> ResponseReturnValue:
     """A process's versions: number, who, when, content hash, open and closed cases; and the diff form."""
     rows = engine_deploy.list_deployments(services(), process_id)
@@ -78,7 +78,7 @@ def versions(process_id: str) -> ResponseReturnValue:
 
 
 @bp.get("/<process_id>/<int:version>")
-@role_required(*READERS)
+@permission_required(policy.reads_processes)
 def version_page(process_id: str, version: int) -> ResponseReturnValue:
     """One version's diagram (bpmn-js) with its details."""
     detail = get_version(services(), process_id, version)
@@ -86,14 +86,14 @@ def version_page(process_id: str, version: int) -> ResponseReturnValue:
 
 
 @bp.get("/<process_id>/<int:version>/diagrama.json")
-@role_required(*READERS)
+@permission_required(policy.reads_processes)
 def diagram(process_id: str, version: int) -> ResponseReturnValue:
     """The version's BPMN for diagram.js (no markers: a plain diagram)."""
     return jsonify(xml=get_version(services(), process_id, version).bpmn_xml, completed=[], active=[])
 
 
 @bp.get("/<process_id>/diff")
-@role_required(*READERS)
+@permission_required(policy.reads_processes)
 def diff(process_id: str) -> ResponseReturnValue:
     """Elements added, removed and changed between versions «de» and «a»."""
     start, end = _version_arg("de"), _version_arg("a")
@@ -114,4 +114,4 @@ def _source(upload: FileStorage) -> SourceFile:
 
 def _may_deploy() -> bool:
     actor = current_actor()
-    return actor is not None and actor.role in WRITERS
+    return actor is not None and policy.may_deploy(actor)

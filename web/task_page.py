@@ -9,9 +9,11 @@ from flask.typing import ResponseReturnValue
 
 from engine.services.cases.queries import TaskDetail, task_detail
 from engine.services.cases.start import complete_task
-from engine.services.errors import ConflictError, FormValidationError, NotFoundError
+from engine.services.errors import ConflictError, FormValidationError
+from engine.services.people import policy
+from engine.services.people.readable import readable_case
 from engine.services.views import Actor, CaseView
-from web.case_display import AGENT_ROLES, case_summary, pending_for, signed_in, task_rows, why_read_only
+from web.case_display import case_summary, pending_for, signed_in, task_rows, why_read_only
 from web.case_page import RETURN_FIELD
 from web.context import login_required, services
 from web.form_screen import error_summary, submitted_data, viewer_payload
@@ -25,7 +27,7 @@ def task_form(task_id: str) -> ResponseReturnValue:
     """GET: the form (read-only, with the reason, when the actor may not complete it). POST: complete it."""
     actor = signed_in()
     if request.method == "GET":
-        return _page(actor, _shown(actor, task_detail(services(), actor, task_id)))
+        return _page(actor, task_detail(services(), actor, task_id))
     data = submitted_data()
     try:
         case = complete_task(services(), actor, task_id, data)
@@ -38,22 +40,15 @@ def task_form(task_id: str) -> ResponseReturnValue:
     return redirect(_next_page(actor, case))
 
 
-def _shown(actor: Actor, detail: TaskDetail) -> TaskDetail:
-    """Requesters open only their own tasks: the others show the agents' working data (404, as for any id)."""
-    task = detail.task
-    if actor.role == "solicitante" and not detail.may_complete and task.completed_by != actor.username:
-        raise NotFoundError(f"la tarea {task.id} no existe")
-    return detail
-
-
 def _page(actor: Actor, detail: TaskDetail, typed: dict[str, Any] | None = None,
           errors: dict[str, list[str]] | None = None) -> str:
     reason = "" if detail.may_complete else why_read_only(actor, detail.task) or "No puede completar esta tarea."
     payload = viewer_payload(detail.form, typed=typed, errors=errors, read_only=not detail.may_complete)
     row = task_rows(actor, [detail.task], services().clock.now())[0]
-    return render_template("cases/task.html", detail=detail, task=detail.task, case=detail.case, row=row,
+    case = readable_case(actor, detail.case)
+    return render_template("cases/task.html", detail=detail, task=detail.task, case=case, row=row,
                            payload=payload, summary=error_summary(detail.form.schema, errors or {}), reason=reason,
-                           facts=case_summary(detail.case), return_field=RETURN_FIELD)
+                           facts=case_summary(case), return_field=RETURN_FIELD)
 
 
 def _done_message(case: CaseView) -> str:
@@ -64,6 +59,6 @@ def _done_message(case: CaseView) -> str:
 
 def _next_page(actor: Actor, case: CaseView) -> str:
     """The case while it holds a task for the actor or for non-agents; otherwise the agent's inbox."""
-    if actor.role in AGENT_ROLES and INBOX in current_app.view_functions and not pending_for(actor, case):
+    if policy.works_tasks(actor) and INBOX in current_app.view_functions and not pending_for(actor, case):
         return url_for(INBOX)
     return url_for("portal.case_page", case_id=case.id)

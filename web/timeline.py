@@ -1,4 +1,8 @@
-"""A case's audit history as a Spanish timeline: in full for staff and auditors, simplified for requesters."""
+"""A case's audit history as a Spanish timeline: in full for staff and auditors, simplified for requesters.
+
+Which events and values a role reads is the engine's decision (engine.services.people.readable): the history given
+here is already filtered for the reader; `detailed` only chooses how much of each line to draw.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +15,6 @@ from typing import Any
 from engine.services.audit.history import EmailView
 from engine.services.views import EventView
 
-# What a requester sees besides any event that changed the case's state.
-PUBLIC_KINDS = frozenset({"case.started", "task.completed", "timer.fired", "comment.added", "attachment.added"})
 SYSTEM_ACTOR = "sistema"
 
 
@@ -64,12 +66,11 @@ class TimelineEntry:
 
 def timeline(history: Sequence[EventView], *, detailed: bool,
              emails: Mapping[str, EmailView] | None = None) -> list[TimelineEntry]:
-    """The events in order; without `detailed`, internal events and data are left out (requesters).
+    """The events in order; without `detailed`, each as a title and its change of state only (requesters).
 
     With `emails` (outbox rows by Message-ID) each entry carries the emails its event queued, in full.
     """
-    entries = [_entry(event, detailed, emails or {}) for event in history]
-    return [entry for entry in entries if entry is not None]
+    return [_entry(event, detailed, emails or {}) for event in history]
 
 
 def display_value(value: Any) -> str:
@@ -83,12 +84,10 @@ def display_value(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
-def _entry(event: EventView, detailed: bool, emails: Mapping[str, EmailView]) -> TimelineEntry | None:
+def _entry(event: EventView, detailed: bool, emails: Mapping[str, EmailView]) -> TimelineEntry:
     payload = event.payload
     internal = payload.get("visibility") == "internal"
     state = _state(payload)
-    if not detailed and (internal or (event.kind not in PUBLIC_KINDS and state is None)):
-        return None
     who = "Sistema" if event.actor == SYSTEM_ACTOR else event.actor
     entry = TimelineEntry(event.occurred_at, who, event_title(event), state=state, internal=internal, seq=event.seq,
                           kind=event.kind)

@@ -10,6 +10,7 @@ import click
 from engine.cli.runner import run_service, service_context
 from engine.services.cases import tasks
 from engine.services.cases.start import complete_task, get_case, start_case
+from engine.services.people.readable import readable_case
 from engine.services.people.users import get_actor
 from engine.services.views import CaseView, TaskView
 
@@ -61,7 +62,8 @@ def register(main: click.Group) -> None:
     def show(case_id: int, username: str) -> None:
         """Muestra un caso, sus tareas y su historia."""
         with service_context() as ctx:
-            case = run_service(lambda: get_case(ctx, get_actor(ctx, username), case_id))
+            actor = run_service(lambda: get_actor(ctx, username))
+            case = readable_case(actor, run_service(lambda: get_case(ctx, actor, case_id)))
         _show_case(case)
         for event in case.history:
             click.echo(f"  #{event.seq} {event.occurred_at.isoformat()} {event.actor} {event.kind} "

@@ -14,10 +14,10 @@ import click
 from engine.cli.runner import run_service, service_context
 from engine.services.people.users import get_actor
 from engine.services.processes import migration
-from engine.services.views import Actor
+from engine.services.views import Actor, Role
 
 # Whoever runs the CLI already holds the database; acting as an administrator matches `deploy --by cli`.
-CLI_ACTOR = Actor("cli", "admin")
+CLI_ACTOR = Actor("cli", Role.ADMIN)
 
 
 def register(main: click.Group) -> None:

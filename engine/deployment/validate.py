@@ -12,8 +12,8 @@ from lxml import etree
 from engine.deployment.problems import DeploymentError, DeploymentProblem
 from engine.deployment.rules import RuleChecker
 from engine.forms import FormDefinitionError, FormSchema, load_form
+from engine.workflow.facade import ProcessSpec
 from engine.workflow.parsing import ParseFailure, parse_process
-from engine.workflow.runtime import ProcessSpec
 from engine.xmlsafe import UnsafeXmlError, parse_xml
 
 

@@ -14,9 +14,8 @@ from engine.helpdesk.deadlines import UnknownDeadlineError
 from engine.replay.story import StoryStep
 from engine.services.cases.stepping import diff_values
 from engine.services.errors import NotFoundError
-from engine.workflow.migration import MigrationResult
+from engine.workflow.facade import MigrationResult, ProcessSpec, WorkflowFailure
 from engine.workflow.replay import MIGRATE, START, ReplayedStep, Replayer, ReplayHaltedError
-from engine.workflow.runtime import ProcessSpec, WorkflowFailure
 
 INITIAL_STATE = "iniciado"  # what start_case writes on a new case before its first step runs
 NOT_APPLIED = (ReplayHaltedError, WorkflowFailure, ExpressionError, UnknownDeadlineError)

@@ -17,12 +17,12 @@ from engine.replay.check import INITIAL_STATE, CaseReplay
 from engine.replay.story import StoryStep, story_of
 from engine.services.context import DeployedProcess, ServiceContext
 from engine.services.errors import ForbiddenError, NotFoundError, ProcessError
-from engine.services.people.access import READ_ALL_ROLES, ensure_can_view
+from engine.services.people import policy
+from engine.services.people.enforce import ensure_can_view
 from engine.services.views import Actor, EventView
 from engine.workflow.replay import START, Replayer
 
 BATCH = 200
-AUDIT_ROLES = READ_ALL_ROLES | {"agente", "sistema"}
 
 
 @dataclass(frozen=True)
@@ -131,7 +131,7 @@ def auditable_case(session: Session, actor: Actor, case_id: int) -> Case:
     if case is None:
         raise NotFoundError(f"el caso {case_id} no existe")
     ensure_can_view(session, actor, case)
-    if actor.role not in AUDIT_ROLES:
+    if not policy.may_audit(actor):
         raise ForbiddenError("solo auditores, dueños del proceso, administradores y agentes reproducen casos")
     return case
 

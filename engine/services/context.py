@@ -16,8 +16,8 @@ from engine.db.session import Database
 from engine.deployment.rules import form_id_from_attributes
 from engine.forms import FormSchema, load_form
 from engine.helpdesk.effects import DEFAULT_HANDLERS, Handler
-from engine.services.errors import NotFoundError
-from engine.workflow.runtime import ProcessSpec
+from engine.services.errors import NotFoundError, StoredStateError
+from engine.workflow.facade import ProcessSpec, StoredFormatError
 
 
 @dataclass(frozen=True)
@@ -33,16 +33,15 @@ class DeployedProcess:
 
     def form_for(self, element_id: str) -> FormSchema | None:
         """The Camunda Form linked from an element (formRef or the older formKey)."""
-        spec = self.process.element(element_id)
-        camunda = (getattr(spec, "extensions", None) or {}).get("camunda", {}) if spec is not None else {}
+        camunda = self.camunda(element_id)
         form_id, _ = form_id_from_attributes(camunda.get("formRef"), camunda.get("formKey"),
                                              self.forms.keys(), self.form_files)
         return self.forms.get(form_id) if form_id else None
 
     def camunda(self, element_id: str) -> dict[str, Any]:
         """camunda:* attributes kept for an element."""
-        spec = self.process.element(element_id)
-        return dict((getattr(spec, "extensions", None) or {}).get("camunda", {})) if spec is not None else {}
+        element = self.process.element(element_id)
+        return dict(element.camunda) if element is not None else {}
 
 
 class SpecCache:
@@ -67,12 +66,17 @@ class SpecCache:
 
 
 def load_deployed(row: Deployment) -> DeployedProcess:
-    """Rebuild a DeployedProcess from its stored row."""
+    """Rebuild a DeployedProcess from its stored row (StoredStateError naming it when its spec cannot be read)."""
     forms_doc = json.loads(row.forms_json)
     forms = {form_id: load_form(text, f"{form_id}.form") for form_id, text in forms_doc["forms"].items()}
+    subject = f"el despliegue {row.id} ({row.process_id} versión {row.version})"
+    try:
+        process = ProcessSpec.from_json(row.spec_json, subject)
+    except StoredFormatError as exc:
+        raise StoredStateError(str(exc)) from exc
     return DeployedProcess(
         deployment_id=row.id, process_id=row.process_id, version=row.version,
-        process=ProcessSpec.from_json(row.spec_json), forms=forms, form_files=dict(forms_doc["files"]),
+        process=process, forms=forms, form_files=dict(forms_doc["files"]),
     )
 
 

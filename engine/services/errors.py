@@ -27,6 +27,11 @@ class ProcessError(ServiceError):
         self.element_id = element_id
 
 
+class StoredStateError(ProcessError):
+    """A case's saved state or its deployed spec is in a format this installation cannot read; nothing was
+    loaded or changed (the message names the case and the deployment)."""
+
+
 class FormValidationError(ServiceError):
     """Submitted data does not satisfy the task's form; errors per field."""
 

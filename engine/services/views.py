@@ -6,9 +6,21 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from engine.db.models import Case, CaseEvent, InboxTask
+
+
+class Role(StrEnum):
+    """A user's role, stored as its Spanish name; SYSTEM is the scheduler's own actor, never a user's."""
+
+    REQUESTER = "solicitante"
+    AGENT = "agente"
+    OWNER = "dueno"
+    AUDITOR = "auditor"
+    ADMIN = "admin"
+    SYSTEM = "sistema"
 
 
 @dataclass(frozen=True)
@@ -16,16 +28,20 @@ class Actor:
     """Who acts: user name, role and group names."""
 
     username: str
-    role: str
+    role: Role
     groups: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        # Stored roles are plain strings: make them a Role here so an unknown one fails at once, not in a check.
+        object.__setattr__(self, "role", Role(self.role))
 
     @property
     def is_system(self) -> bool:
         """True for the scheduler acting on its own."""
-        return self.role == "sistema"
+        return self.role is Role.SYSTEM
 
 
-SYSTEM = Actor("sistema", "sistema")
+SYSTEM = Actor("sistema", Role.SYSTEM)
 
 
 @dataclass(frozen=True)
@@ -52,6 +68,7 @@ class TaskView:
     application: str = ""
     completed_at: datetime | None = None
     completed_by: str | None = None
+    requester: str = ""
 
     @classmethod
     def of(cls, row: InboxTask, case: Case) -> TaskView:
@@ -62,7 +79,7 @@ class TaskView:
             assignee=row.assignee, due_at=row.due_at, follow_up_at=row.follow_up_at, priority=row.priority,
             form_id=row.form_id, created_at=row.created_at, case_subject=case.subject, case_state=case.state,
             help_desk_code=case.help_desk_code, application=case.application, completed_at=row.completed_at,
-            completed_by=row.completed_by,
+            completed_by=row.completed_by, requester=case.requester,
         )
 
 

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from engine.workflow import migration, runtime
+from engine.workflow.facade import CaseWorkflow, ReadyTask, StepLog, visible_state
 from engine.workflow.script_engine import SafeScriptEngine, ServiceCall
 
 START, TASK, TIMER, MIGRATE = "case.started", "task.completed", "timer.fired", "case.migrated"
@@ -35,15 +36,6 @@ class RecordedStep:
     element_id: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
     services: tuple[RecordedService, ...] = ()
-
-
-@dataclass(frozen=True)
-class ReadyTask:
-    """A READY user task of the re-executed workflow (its id is the replay's own, not the recorded one)."""
-
-    task_id: str
-    element_id: str
-    name: str
 
 
 @dataclass(frozen=True)
@@ -96,7 +88,7 @@ class Replayer:
     def __init__(self, process: runtime.ProcessSpec, functions: Functions, state: str) -> None:
         self.functions = functions
         self.engine = SafeScriptEngine()
-        self.workflow: Any = runtime.new_workflow(process, self.engine)
+        self.workflow = CaseWorkflow.new(process, self.engine)
         self.state = state
 
     def run(self, step: RecordedStep) -> ReplayedStep:
@@ -104,67 +96,64 @@ class Replayer:
         outputs = _RecordedOutputs(step.services)
         self.engine.functions = dict(self.functions(step.at))
         self.engine.services = outputs
-        log = runtime.StepLog()
+        log = StepLog()
         completed = self._apply(step, log)
-        ready = runtime.ready_user_tasks(self.workflow)
-        self.state = runtime.visible_state(self.state, log.completed, ready)
+        ready = self.workflow.ready_tasks()
+        self.state = visible_state(self.state, log.completed, ready)
         return ReplayedStep(
-            state=self.state, variables=runtime.case_variables(self.workflow, ready), ready=self.ready(ready),
-            completed_task=completed, timers=tuple(t.task_spec.bpmn_id for t in log.completed
-                                                   if runtime.is_timer_event(t)),
+            state=self.state, variables=self.workflow.variables(ready), ready=tuple(ready),
+            completed_task=completed, timers=tuple(timer.element_id for timer in log.fired_timers),
             services=tuple(outputs.ran), problems=tuple(outputs.problems()),
         )
 
     def migrate(self, target: runtime.ProcessSpec, at: datetime) -> tuple[ReplayedStep, migration.MigrationResult]:
         """Move the re-executed instance to another version as the recorded migration did (no task runs)."""
-        reasons = migration.blocking_reasons(self.workflow, target)
+        reasons = self.workflow.blocking_reasons(target)
         if reasons:
             raise ReplayHaltedError("; ".join(reasons))
         with runtime.spiff_failures():
-            result = migration.migrate(self.workflow, target, at)
-        ready = runtime.ready_user_tasks(self.workflow)
-        self.state = runtime.visible_state(self.state, [], ready)
-        replayed = ReplayedStep(state=self.state, variables=runtime.case_variables(self.workflow, ready),
-                                ready=self.ready(ready), completed_task=None, timers=(), services=(), problems=())
+            result = self.workflow.migrate(target, at)
+        ready = self.workflow.ready_tasks()
+        self.state = visible_state(self.state, [], ready)
+        replayed = ReplayedStep(state=self.state, variables=self.workflow.variables(ready), ready=tuple(ready),
+                                completed_task=None, timers=(), services=(), problems=())
         return replayed, result
 
-    def _apply(self, step: RecordedStep, log: runtime.StepLog) -> str | None:
+    def _apply(self, step: RecordedStep, log: StepLog) -> str | None:
         with runtime.spiff_failures():
             if step.kind == START:
-                runtime.start(self.workflow, copy.deepcopy(step.data), step.at, log)
+                self.workflow.start(copy.deepcopy(step.data), step.at, log)
             elif step.kind == TASK:
                 task = self.ready_task(step.element_id)
-                runtime.complete_user_task(self.workflow, task, copy.deepcopy(step.data), step.at, log)
-                return str(task.id)
+                self.workflow.complete(task.task_id, copy.deepcopy(step.data), step.at, log)
+                return task.task_id
             else:
-                runtime.advance(self.workflow, step.at, log)
+                self.workflow.advance(step.at, log)
         return None
 
-    def ready_task(self, element_id: str | None) -> Any:
+    def ready_task(self, element_id: str | None) -> ReadyTask:
         """The only READY user task of an element (task ids differ on replay: elements are what match)."""
-        ready = runtime.ready_user_tasks(self.workflow)
-        matches = [t for t in ready if t.task_spec.bpmn_id == element_id]
+        ready = self.workflow.ready_tasks()
+        matches = [t for t in ready if t.element_id == element_id]
         if len(matches) == 1:
             return matches[0]
         if not matches:
-            waiting = ", ".join(t.task_spec.bpmn_id for t in ready) or "ninguna"
+            waiting = ", ".join(t.element_id for t in ready) or "ninguna"
             raise ReplayHaltedError(f"la tarea {element_id} no está lista en la reproducción (listas: {waiting})")
         raise ReplayHaltedError(f"hay {len(matches)} tareas {element_id} listas: no se sabe cuál se completó")
 
-    def ready(self, tasks: Sequence[Any] | None = None) -> tuple[ReadyTask, ...]:
-        """The READY user tasks now (or of the given Spiff tasks) as plain values."""
-        tasks = runtime.ready_user_tasks(self.workflow) if tasks is None else tasks
-        return tuple(ReadyTask(str(t.id), t.task_spec.bpmn_id, t.task_spec.bpmn_name or t.task_spec.bpmn_id)
-                     for t in tasks)
+    def ready(self) -> tuple[ReadyTask, ...]:
+        """The READY user tasks now (their ids are the replay's own, not the recorded ones)."""
+        return tuple(self.workflow.ready_tasks())
 
     def path(self) -> tuple[list[str], list[str]]:
         """(elements completed in order, elements active now) for the diagram."""
-        return runtime.path_taken(self.workflow)
+        return self.workflow.path_taken()
 
     def is_completed(self) -> bool:
         """True once the re-executed instance reached an end."""
-        return runtime.is_completed(self.workflow)
+        return self.workflow.is_completed()
 
     def next_timer_at(self) -> datetime | None:
         """Earliest due time among the re-executed instance's armed timers."""
-        return runtime.next_timer_at(self.workflow)
+        return self.workflow.next_timer_at()

@@ -1,9 +1,9 @@
-"""Run, save and load workflows: the operations the engine services need, nothing Spiff-shaped leaks out."""
+"""Run, save and load SpiffWorkflow instances: the Spiff-shaped layer under engine.workflow.facade."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -22,14 +22,17 @@ from SpiffWorkflow.task import TaskState
 from SpiffWorkflow.version import __version__ as _spiff_version
 
 from engine.workflow.clock_patch import engine_time
+from engine.workflow.elements import ElementInfo, index_elements
 from engine.workflow.script_engine import SafeScriptEngine
 from engine.workflow.specs import MESA_CONFIG
+from engine.workflow.stored import FORMAT_KEY, SPIFF_KEY, Installed
 
 SPIFF_VERSION: str = _spiff_version
 SPEC_REFERENCE = "deployment"
 _EPSILON = timedelta(microseconds=1)
 # A cycle timer's pending value is its next firing, so it counts like the others.
 TIMER_EVENT_TYPES = ("DurationTimerEventDefinition", "TimeDateEventDefinition", "CycleTimerEventDefinition")
+OnComplete = Callable[[Any], None]
 _pinned: ContextVar[tuple[Any, dict[str, Any]] | None] = ContextVar("mesa_pinned_spec", default=None)
 
 
@@ -49,7 +52,7 @@ class _SpecByReference(BpmnWorkflowConverter):  # type: ignore[misc]
         if pinned is None:
             raise RuntimeError("spec not pinned while loading a workflow")
         spec, subprocess_specs = pinned
-        dct.pop("spec"), dct.pop("subprocess_specs")
+        dct.pop("spec"), dct.pop("subprocess_specs"), dct.pop(FORMAT_KEY, None), dct.pop(SPIFF_KEY, None)
         workflow = self.target_class(spec, subprocess_specs, deserializing=True)
         workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
         workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
@@ -65,6 +68,7 @@ _config[BpmnWorkflow] = _SpecByReference
 _instance_serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_config))
 # Recorded with every saved instance: saved state is not portable across SpiffWorkflow releases.
 SERIALIZER_VERSION = f"SpiffWorkflow {SPIFF_VERSION}; serializer {_instance_serializer.VERSION}"
+INSTALLED = Installed(SPIFF_VERSION, str(_instance_serializer.VERSION))
 
 
 class WorkflowFailure(RuntimeError):
@@ -86,13 +90,17 @@ def spiff_failures() -> Iterator[None]:
     except SpiffWorkflowException as exc:
         raise WorkflowFailure(str(exc)) from exc
 
-
 @dataclass(frozen=True)
 class ProcessSpec:
-    """A parsed process: top-level spec and the specs of its sub-processes."""
+    """A parsed process: top-level spec and the specs of its sub-processes (opaque outside engine.workflow)."""
 
     spec: Any
     subprocess_specs: dict[str, Any]
+    infos: dict[str, ElementInfo] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Built once per parsed version: every step reads names, lanes and camunda attributes from here.
+        object.__setattr__(self, "infos", index_elements([self.spec, *self.subprocess_specs.values()]))
 
     @property
     def process_id(self) -> str:
@@ -100,37 +108,31 @@ class ProcessSpec:
         return str(self.spec.name)
 
     def to_json(self) -> str:
-        """Serialize the spec (stored once per deployed version)."""
-        return json.dumps(
-            {
-                "spec": _spec_serializer.to_dict(self.spec),
-                "subprocess_specs": {k: _spec_serializer.to_dict(v) for k, v in self.subprocess_specs.items()},
-            }
-        )
+        """Serialize the spec (stored once per deployed version), stamped with its format."""
+        return json.dumps(INSTALLED.spec_document(
+            _spec_serializer.to_dict(self.spec),
+            {k: _spec_serializer.to_dict(v) for k, v in self.subprocess_specs.items()}))
 
     @classmethod
-    def from_json(cls, text: str) -> ProcessSpec:
-        """Rebuild a spec stored by to_json."""
-        dct = json.loads(text)
+    def from_json(cls, text: str, subject: str = "la versión desplegada") -> ProcessSpec:
+        """Rebuild a spec stored by to_json; StoredFormatError naming `subject` when its format is unknown."""
+        dct = INSTALLED.check_spec(json.loads(text), subject)
         return cls(
             spec=_spec_serializer.from_dict(dct["spec"]),
             subprocess_specs={k: _spec_serializer.from_dict(v) for k, v in dct["subprocess_specs"].items()},
         )
 
-    def element(self, element_id: str) -> Any:
-        """The task spec of a BPMN element id (None when absent)."""
-        return self.spec.task_specs.get(element_id)
+    def element(self, element_id: str) -> ElementInfo | None:
+        """What the engine reads from a BPMN element (None when the process has no such element)."""
+        return self.infos.get(element_id)
 
-    def elements(self) -> Iterable[Any]:
-        """Every task spec of the top-level process."""
-        return list(self.spec.task_specs.values())
+    def elements(self) -> list[ElementInfo]:
+        """Every element of the top-level process, in the spec's order."""
+        return [self.infos[s.bpmn_id] for s in self.spec.task_specs.values() if getattr(s, "bpmn_id", None)]
 
-
-@dataclass
-class StepLog:
-    """What happened inside one advance: elements completed in order (for state and audit)."""
-
-    completed: list[Any] = field(default_factory=list)
+    def info_of(self, task: Any) -> ElementInfo | None:
+        """The element of a SpiffWorkflow task (None for the engine's own tasks, which have no BPMN id)."""
+        return self.infos.get(task.task_spec.bpmn_id) if task.task_spec.bpmn_id else None
 
 
 def new_workflow(process: ProcessSpec, engine: SafeScriptEngine) -> Any:
@@ -139,12 +141,14 @@ def new_workflow(process: ProcessSpec, engine: SafeScriptEngine) -> Any:
 
 
 def dumps(workflow: Any) -> str:
-    """Serialize an instance without its spec."""
-    return str(_instance_serializer.serialize_json(workflow))
+    """Serialize an instance without its spec, stamped with its format."""
+    return INSTALLED.stamp_instance(str(_instance_serializer.serialize_json(workflow)))
 
 
-def loads(text: str, process: ProcessSpec, engine: SafeScriptEngine) -> Any:
-    """Load an instance saved by dumps against its pinned spec."""
+def loads(text: str, process: ProcessSpec, engine: SafeScriptEngine, subject: str = "el caso") -> Any:
+    """Load an instance saved by dumps against its pinned spec (StoredFormatError naming `subject` when its
+    format cannot be read)."""
+    text = INSTALLED.check_instance(text, subject)
     token = _pinned.set((process.spec, process.subprocess_specs))
     try:
         workflow = _instance_serializer.deserialize_json(text)
@@ -154,19 +158,19 @@ def loads(text: str, process: ProcessSpec, engine: SafeScriptEngine) -> Any:
     return workflow
 
 
-def advance(workflow: Any, now: datetime, log: StepLog) -> None:
+def advance(workflow: Any, now: datetime, on_complete: OnComplete) -> None:
     """Run automatic work (gateways, service tasks, due timers) until the workflow waits."""
     # SpiffWorkflow fires a timer only when due < now; "due as of now" must include now itself.
     with engine_time(now + _EPSILON):
         workflow.refresh_timers()
-        workflow.do_engine_steps(did_complete_task=log.completed.append)
+        workflow.do_engine_steps(did_complete_task=on_complete)
 
 
-def start(workflow: Any, data: dict[str, Any], now: datetime, log: StepLog) -> None:
+def start(workflow: Any, data: dict[str, Any], now: datetime, on_complete: OnComplete) -> None:
     """Put the start data on the start token and run to the first wait state."""
     for task in workflow.get_tasks(state=TaskState.READY):
         task.data.update(data)
-    advance(workflow, now, log)
+    advance(workflow, now, on_complete)
 
 
 def ready_user_tasks(workflow: Any) -> list[Any]:
@@ -185,13 +189,14 @@ def find_ready_user_task(workflow: Any, task_id: str) -> Any | None:
     return task
 
 
-def complete_user_task(workflow: Any, task: Any, data: dict[str, Any], now: datetime, log: StepLog) -> None:
+def complete_user_task(workflow: Any, task: Any, data: dict[str, Any], now: datetime,
+                       on_complete: OnComplete) -> None:
     """Write the submitted values on the task, complete it and run on."""
     task.data.update(data)
     with engine_time(now):
         task.run()
-    log.completed.append(task)
-    advance(workflow, now, log)
+    on_complete(task)
+    advance(workflow, now, on_complete)
 
 
 def next_timer_at(workflow: Any) -> datetime | None:
@@ -204,18 +209,14 @@ def next_timer_at(workflow: Any) -> datetime | None:
     return min(due) if due else None
 
 
-def is_completed(workflow: Any) -> bool:
-    """True once the instance reached an end."""
-    return bool(workflow.is_completed())
-
-
-def case_variables(workflow: Any, ready: list[Any] | None = None) -> dict[str, Any]:
-    """The case's current variables: the data the live tokens carry (or the final data)."""
-    ready = ready_user_tasks(workflow) if ready is None else ready
+def case_variables(workflow: Any, ready: Sequence[Mapping[str, Any]] | None = None) -> dict[str, Any]:
+    """The case's current variables: the data the live tokens carry (or the final data); `ready` is the data
+    of the READY user tasks when the caller already has it."""
+    ready = [t.data for t in ready_user_tasks(workflow)] if ready is None else ready
     if ready:
         merged: dict[str, Any] = {}
-        for task in ready:
-            merged.update(task.data)
+        for data in ready:
+            merged.update(data)
         return merged
     if workflow.is_completed() and workflow.data:
         return dict(workflow.data)
@@ -233,32 +234,7 @@ def path_taken(workflow: Any) -> tuple[list[str], list[str]]:
     return completed, list(dict.fromkeys(active))
 
 
-def visible_state(previous: str, completed: Iterable[Any], ready: Iterable[Any]) -> str:
-    """The case's visible state from `estado` properties: last element passed, then the task now waiting."""
-    state = previous
-    for task in completed:
-        state = property_of(task, "estado") or state
-    for task in ready:
-        waiting = property_of(task, "estado")
-        if waiting:
-            return waiting
-    return state
-
-
 def is_timer_event(task: Any) -> bool:
     """True when the task is a timer event (a fired timer once completed)."""
     definition = getattr(task.task_spec, "event_definition", None)
     return isinstance(definition, TimerEventDefinition)
-
-
-def property_of(task: Any, name: str) -> str | None:
-    """A camunda:property of the task's element."""
-    extensions = getattr(task.task_spec, "extensions", None) or {}
-    value = extensions.get("properties", {}).get(name)
-    return str(value) if value else None
-
-
-def camunda_of(task: Any) -> dict[str, Any]:
-    """camunda:* attributes kept for the task's element."""
-    extensions = getattr(task.task_spec, "extensions", None) or {}
-    return dict(extensions.get("camunda", {}))

@@ -9,6 +9,8 @@ from types import SimpleNamespace
 import pytest
 
 from engine.workflow import runtime
+from engine.workflow.elements import ElementInfo
+from engine.workflow.facade import CaseWorkflow
 from engine.workflow.parsing import parse_process
 from engine.workflow.script_engine import SafeScriptEngine, ScriptTasksRefusedError, ServiceCall
 from engine.xmlsafe import parse_xml
@@ -22,8 +24,14 @@ def process() -> runtime.ProcessSpec:
     return parse_process(parse_xml(MAIN.read_bytes()), MAIN.name)
 
 
+def _element(process: runtime.ProcessSpec, element_id: str) -> ElementInfo:
+    element = process.element(element_id)
+    assert element is not None, element_id
+    return element
+
+
 def _camunda(process: runtime.ProcessSpec, element_id: str) -> dict[str, str]:
-    return dict(process.element(element_id).extensions["camunda"])
+    return dict(_element(process, element_id).camunda)
 
 
 def test_user_task_attributes_are_kept(process: runtime.ProcessSpec) -> None:
@@ -33,7 +41,7 @@ def test_user_task_attributes_are_kept(process: runtime.ProcessSpec) -> None:
     }
     requester = _camunda(process, "Activity_ValidarSolucion")
     assert requester["assignee"] == "${solicitante}" and requester["formRef"] == "validar_solucion"
-    assert process.element("Activity_ValidarSolucion").lane == "Usuario"
+    assert _element(process, "Activity_ValidarSolucion").lane == "Usuario"
 
 
 def test_properties_are_kept_on_every_kind_of_element(process: runtime.ProcessSpec) -> None:
@@ -42,22 +50,22 @@ def test_properties_are_kept_on_every_kind_of_element(process: runtime.ProcessSp
         "Activity_AsignarTicket": "registrado", "EndEvent_CerradoAutomaticamente": "cerrado automáticamente",
     }
     for element_id, state in states.items():
-        assert process.element(element_id).extensions["properties"] == {"estado": state}
+        assert dict(_element(process, element_id).properties) == {"estado": state}
     assert _camunda(process, "StartEvent_CasoReportado")["initiator"] == "solicitante"
 
 
 def test_external_service_tasks_carry_their_topic(process: runtime.ProcessSpec) -> None:
-    spec = process.element("Activity_AsignarTicket")
-    assert spec.topic == "asignar_ticket"
+    assert _element(process, "Activity_AsignarTicket").topic == "asignar_ticket"
     assert _camunda(process, "Activity_AsignarTicket") == {"type": "external", "topic": "asignar_ticket"}
 
 
 def test_all_attributes_survive_the_spec_serializer(process: runtime.ProcessSpec) -> None:
     restored = runtime.ProcessSpec.from_json(process.to_json())
-    for spec in process.elements():
-        twin = restored.element(spec.name)
-        assert getattr(twin, "extensions", None) == getattr(spec, "extensions", None), spec.name
-        assert getattr(twin, "topic", None) == getattr(spec, "topic", None)
+    assert len(process.infos) > 30 and restored.infos == process.infos
+    assert [element.element_id for element in restored.elements()] == list(process.infos)
+    assert {element.kind for element in process.elements()} >= {"StartEvent", "UserTask", "ExternalServiceTask"}
+    timers = {element.element_id for element in process.elements() if element.is_timer}
+    assert "Event_PlazoValidacionVencido" in timers and "Activity_AsignarTicket" not in timers
 
 
 def test_follow_up_date_and_candidate_users_are_kept() -> None:
@@ -74,13 +82,13 @@ def test_follow_up_date_and_candidate_users_are_kept() -> None:
 def test_instances_are_saved_without_the_spec(process: runtime.ProcessSpec) -> None:
     calls: list[ServiceCall] = []
     engine = SafeScriptEngine(services=lambda call: calls.append(call) or {})
-    workflow = runtime.new_workflow(process, engine)
-    saved = runtime.dumps(workflow)
+    workflow = CaseWorkflow.new(process, engine)
+    saved = workflow.dumps()
     document = json.loads(saved)
     assert document["spec"] == runtime.SPEC_REFERENCE and document["subprocess_specs"] == runtime.SPEC_REFERENCE
     assert len(saved) < len(process.to_json())
-    reloaded = runtime.loads(saved, process, engine)
-    assert json.loads(runtime.dumps(reloaded)) == document
+    reloaded = CaseWorkflow.load(saved, process, engine, "el caso de prueba")
+    assert json.loads(reloaded.dumps()) == document
     assert runtime.SERIALIZER_VERSION.startswith("SpiffWorkflow 3.2.0")
 
 

@@ -12,9 +12,9 @@ from sqlalchemy import func, select, update
 from engine.clock import FixedClock
 from engine.db.models import LoginFailure, User
 from engine.services.context import ServiceContext
-from engine.services.views import Actor
+from engine.services.views import Actor, Role
 from tests.web.conftest import csrf_token, login, make_app, post
-from web.context import current_actor, login_required, role_required
+from web.context import current_actor, login_required, permission_required
 
 BAD = "Usuario o contraseña incorrectos."
 
@@ -178,7 +178,7 @@ def app_with_sections(sqlite_ctx: ServiceContext) -> Flask:
     admin = Blueprint("admin", __name__)
 
     @admin.route("/solo-admin")
-    @role_required("admin")
+    @permission_required(lambda actor: actor.role is Role.ADMIN)
     def only_admin() -> str:
         actor = current_actor()
         return f"hola {actor.username if actor else ''}"
@@ -217,7 +217,7 @@ def test_the_menu_depends_on_the_role(app_with_sections: Flask) -> None:
     assert "Correo de demostración" not in agent_page
 
 
-def test_role_required_refuses_other_roles_with_403(app_with_sections: Flask) -> None:
+def test_permission_required_refuses_who_the_check_refuses_with_403(app_with_sections: Flask) -> None:
     client = app_with_sections.test_client()
     assert client.get("/solo-admin").headers["Location"] == "/login?next=/solo-admin"
     login(client, "nivel1")

@@ -10,7 +10,7 @@ from engine.services.cases import start as engine_cases
 from web.api import params
 from web.api.bearer import actor, services
 from web.api.responses import created, listing, page
-from web.api.serialize import case_json, event_json
+from web.api.serialize import case_json, events_json
 
 bp = Blueprint("cases", __name__)
 LIST_PARAMS = ("mine", "state", "open", "limit", "offset")
@@ -33,7 +33,7 @@ def _start(process_id: str) -> ResponseReturnValue:
     sent = params.body(START_BODY)
     case = engine_cases.start_case(services(), actor(), sent["data"], process_id=process_id,
                                    requester=sent.get("requester"))
-    return created(case_json(case), url_for(".get_case", case_id=case.id))
+    return created(case_json(case, actor()), url_for(".get_case", case_id=case.id))
 
 
 @bp.get("/cases")
@@ -44,17 +44,16 @@ def list_cases() -> ResponseReturnValue:
     found = case_queries.list_cases(services(), actor(), mine=bool(params.flag(args, "mine")),
                                     state=params.text(args, "state"), is_open=params.flag(args, "open"),
                                     limit=limit, offset=offset)
-    return listing([case_json(case) for case in found], limit, offset)
+    return listing([case_json(case, actor()) for case in found], limit, offset)
 
 
 @bp.get("/cases/<int:case_id>")
 def get_case(case_id: int) -> ResponseReturnValue:
     """One case with its data and ready tasks."""
-    return jsonify(case_json(engine_cases.get_case(services(), actor(), case_id, with_history=False)))
+    return jsonify(case_json(engine_cases.get_case(services(), actor(), case_id, with_history=False), actor()))
 
 
 @bp.get("/cases/<int:case_id>/events")
 def case_events(case_id: int) -> ResponseReturnValue:
-    """The case's audit events, oldest first."""
-    case = engine_cases.get_case(services(), actor(), case_id, with_history=True)
-    return jsonify([event_json(event) for event in case.history])
+    """The case's audit events the caller may read, oldest first."""
+    return jsonify(events_json(engine_cases.get_case(services(), actor(), case_id, with_history=True), actor()))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import FileStorage
@@ -9,30 +11,30 @@ from werkzeug.exceptions import Forbidden
 
 from engine.deployment import DeploymentError, SourceFile
 from engine.services.errors import NotFoundError
+from engine.services.people import policy
 from engine.services.processes import deploy as engine_deploy
 from engine.services.processes.deploy import DeploymentView
 from engine.services.processes.versions import ElementChange, ElementSummary, VersionDiff, version_diff
+from engine.services.views import Actor
 from web.api import params
 from web.api.bearer import actor, services
 from web.api.errors import api_error
 from web.api.serialize import JsonObject, instant
 
 bp = Blueprint("deployments", __name__)
-WRITERS = frozenset({"dueno", "admin"})
-READERS = WRITERS | {"auditor"}
 MAX_VERSION = 1_000_000
 REFUSED = "El despliegue fue rechazado; no se guardó nada. Vea «problems»."
 
 
-def _require(roles: frozenset[str]) -> None:
-    if actor().role not in roles:
+def _require(allowed: Callable[[Actor], bool]) -> None:
+    if not allowed(actor()):
         raise Forbidden()
 
 
 @bp.post("/deployments")
 def create_deployment() -> ResponseReturnValue:
     """Deploy one .bpmn (field bpmn) with its .form files (field forms): 201 new, 200 identical, 422 refused."""
-    _require(WRITERS)
+    _require(policy.may_deploy)
     bpmn_files = [f for f in request.files.getlist("bpmn") if f.filename]
     if len(bpmn_files) != 1:
         return api_error(422, errors={"bpmn": ["Envíe exactamente un archivo .bpmn en el campo «bpmn»."]})
@@ -48,7 +50,7 @@ def create_deployment() -> ResponseReturnValue:
 @bp.get("/processes/<process_id>/versions")
 def list_versions(process_id: str) -> ResponseReturnValue:
     """A process's versions, newest first, with their open and closed cases."""
-    _require(READERS)
+    _require(policy.reads_processes)
     params.query(())
     found = engine_deploy.list_deployments(services(), process_id)
     if not found:
@@ -59,7 +61,7 @@ def list_versions(process_id: str) -> ResponseReturnValue:
 @bp.get("/processes/<process_id>/diff")
 def diff_versions(process_id: str) -> ResponseReturnValue:
     """Elements added, removed and changed from version `from` to version `to`."""
-    _require(READERS)
+    _require(policy.reads_processes)
     args = params.query(("from", "to"))
     if "from" not in args or "to" not in args:
         return api_error(400, "Indique las dos versiones: «from» y «to».")

@@ -1,4 +1,7 @@
-"""The engine's plain views as JSON-ready dicts: ISO-8601 instants with offset, lists instead of tuples."""
+"""The engine's plain views as JSON-ready dicts: ISO-8601 instants with offset, lists instead of tuples.
+
+A case is always serialised as its reader's role may read it (the engine's role-filtered view, as the pages show it).
+"""
 
 from __future__ import annotations
 
@@ -9,8 +12,9 @@ from typing import Any
 
 from engine.clock import as_utc
 from engine.services.cases.queries import TaskDetail
+from engine.services.people.readable import readable_case
 from engine.services.processes.deploy import DeploymentView
-from engine.services.views import CaseView, EventView, TaskView
+from engine.services.views import Actor, CaseView, EventView, TaskView
 
 JsonObject = dict[str, Any]
 
@@ -48,8 +52,9 @@ def task_json(task: TaskView) -> JsonObject:
     }
 
 
-def case_json(case: CaseView) -> JsonObject:
-    """A case with its data and ready tasks (history is served by /cases/{id}/events)."""
+def case_json(case: CaseView, reader: Actor) -> JsonObject:
+    """A case with its data and ready tasks, as `reader` may read it (history is served by /cases/{id}/events)."""
+    case = readable_case(reader, case)
     return {
         "id": case.id, "ticket": case.ticket, "process_id": case.process_id, "process_version": case.process_version,
         "state": case.state, "open": case.is_open, "requester": case.requester, "help_desk": case.help_desk_code,
@@ -58,6 +63,11 @@ def case_json(case: CaseView) -> JsonObject:
         "updated_at": instant(case.updated_at), "closed_at": instant(case.closed_at),
         "next_timer_at": instant(case.next_timer_at),
     }
+
+
+def events_json(case: CaseView, reader: Actor) -> list[JsonObject]:
+    """The case's audit events that `reader` may read, oldest first."""
+    return [event_json(event) for event in readable_case(reader, case).history]
 
 
 def event_json(event: EventView) -> JsonObject:

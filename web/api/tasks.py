@@ -77,4 +77,4 @@ def assign_task(task_id: str) -> ResponseReturnValue:
 def complete_task(task_id: str) -> ResponseReturnValue:
     """Complete the task with its form data: {"data": {...}}; answers the case after the step."""
     data = params.body({"data": params.DATA})["data"]
-    return jsonify(case_json(engine_cases.complete_task(services(), actor(), task_id, data)))
+    return jsonify(case_json(engine_cases.complete_task(services(), actor(), task_id, data), actor()))

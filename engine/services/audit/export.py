@@ -24,7 +24,7 @@ from engine.services.audit.formats import LogHeader, csv_chunks, xes_chunks
 from engine.services.audit.log import DEFAULT_BATCH, LogFilter, LogReader, LogTrace
 from engine.services.context import ServiceContext
 from engine.services.errors import ForbiddenError
-from engine.services.people.access import READ_ALL_ROLES
+from engine.services.people import policy
 from engine.services.views import Actor
 
 Format = Literal["xes", "csv"]
@@ -66,7 +66,7 @@ def export_choices(ctx: ServiceContext, actor: Actor) -> ExportChoices:
 
 def ensure_may_export(actor: Actor) -> None:
     """Only those who may read every case may export the log."""
-    if not (actor.is_system or actor.role in READ_ALL_ROLES):
+    if not policy.may_export(actor):
         raise ForbiddenError("solo auditores, dueños del proceso y administradores pueden exportar el registro")
 
 

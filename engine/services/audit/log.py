@@ -150,8 +150,7 @@ class LogReader:
         if deployment_id not in self._elements:
             process = self.ctx.specs.get(self.session, deployment_id).process
             self._elements[deployment_id] = {
-                spec.bpmn_id: Element(spec.bpmn_name, getattr(spec, "lane", None))
-                for spec in process.elements() if getattr(spec, "bpmn_id", None)}
+                element.element_id: Element(element.name, element.lane) for element in process.elements()}
         return self._elements[deployment_id]
 
 

@@ -12,11 +12,11 @@ from sqlalchemy import select
 
 from engine.db.audit import NewEvent, append_events
 from engine.db.models import Attachment, Case
-from engine.services.cases.notes import sees_internal
 from engine.services.cases.stepping import lock_case
 from engine.services.context import ServiceContext
-from engine.services.errors import ForbiddenError, FormValidationError, NotFoundError
-from engine.services.people.access import ensure_can_view
+from engine.services.errors import FormValidationError, NotFoundError
+from engine.services.people import policy
+from engine.services.people.enforce import ensure_can_view
 from engine.services.views import Actor
 
 MAX_BYTES = 10 * 1024 * 1024
@@ -59,10 +59,7 @@ def storage_dir(ctx: ServiceContext) -> Path:
 def add_attachment(ctx: ServiceContext, actor: Actor, case_id: int, filename: str, content: bytes,
                    visibility: str = "public") -> AttachmentView:
     """Check and store a file for a case; the bytes are written before the row and removed if it fails."""
-    if actor.role == "auditor":
-        raise ForbiddenError("los auditores solo pueden consultar")
-    if visibility not in ("public", "internal") or (visibility == "internal" and not sees_internal(actor)):
-        raise ForbiddenError("solo los agentes adjuntan archivos internos")
+    policy.ensure(policy.upload_refusal(actor, visibility))
     name, content_type = _checked(filename, content)
     now = ctx.clock.now()
     storage = uuid.uuid4().hex
@@ -115,7 +112,7 @@ def list_attachments(ctx: ServiceContext, actor: Actor, case_id: int) -> list[At
             raise NotFoundError(f"el caso {case_id} no existe")
         ensure_can_view(session, actor, case)
         query = select(Attachment).where(Attachment.case_id == case_id).order_by(Attachment.created_at)
-        if not sees_internal(actor):
+        if not policy.sees_internal(actor):
             query = query.where(Attachment.visibility == "public")
         return [_view(row) for row in session.scalars(query)]
 
@@ -128,7 +125,7 @@ def open_attachment(ctx: ServiceContext, actor: Actor, attachment_id: str) -> tu
         if row is None or case is None:
             raise NotFoundError("el adjunto no existe")
         ensure_can_view(session, actor, case)
-        if row.visibility == "internal" and not sees_internal(actor):
+        if row.visibility == "internal" and not policy.sees_internal(actor):
             raise NotFoundError("el adjunto no existe")
         return _view(row), storage_dir(ctx) / row.storage_name
 

@@ -13,8 +13,9 @@ from engine.db.models import Case, CaseComment, User
 from engine.mail.outbox import queue_email
 from engine.services.cases.stepping import lock_case
 from engine.services.context import ServiceContext
-from engine.services.errors import ForbiddenError, FormValidationError, NotFoundError
-from engine.services.people.access import ensure_can_view
+from engine.services.errors import FormValidationError, NotFoundError
+from engine.services.people import policy
+from engine.services.people.enforce import ensure_can_view
 from engine.services.views import Actor
 
 Visibility = Literal["internal", "public"]
@@ -32,11 +33,6 @@ class CommentView:
     created_at: datetime
 
 
-def sees_internal(actor: Actor) -> bool:
-    """Agents, owners, auditors and administrators read internal notes; requesters never do."""
-    return actor.role != "solicitante"
-
-
 def add_comment(ctx: ServiceContext, actor: Actor, case_id: int, body: str,
                 visibility: Visibility = "public") -> CommentView:
     """Add a comment; a public reply by an agent is also emailed to the requester."""
@@ -45,10 +41,7 @@ def add_comment(ctx: ServiceContext, actor: Actor, case_id: int, body: str,
         raise FormValidationError({"body": [f"Escriba entre 1 y {MAX_COMMENT} caracteres."]})
     if visibility not in ("internal", "public"):
         raise FormValidationError({"visibility": ["Use 'internal' o 'public'."]})
-    if actor.role == "auditor":
-        raise ForbiddenError("los auditores solo pueden consultar")
-    if visibility == "internal" and actor.role not in ("agente", "admin"):
-        raise ForbiddenError("solo los agentes escriben notas internas")
+    policy.ensure(policy.comment_refusal(actor, visibility))
     now = ctx.clock.now()
     with ctx.db.write() as session:
         case = lock_case(session, case_id)
@@ -81,6 +74,6 @@ def list_comments(ctx: ServiceContext, actor: Actor, case_id: int) -> list[Comme
         ensure_can_view(session, actor, case)
         query = select(CaseComment).where(CaseComment.case_id == case_id).order_by(CaseComment.created_at,
                                                                                     CaseComment.id)
-        if not sees_internal(actor):
+        if not policy.sees_internal(actor):
             query = query.where(CaseComment.visibility == "public")
         return [CommentView(c.id, c.author, c.visibility, c.body, c.created_at) for c in session.scalars(query)]

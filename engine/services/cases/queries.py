@@ -14,17 +14,12 @@ from engine.forms import default_values
 from engine.services.cases.caseview import case_view
 from engine.services.cases.lookups import form_options, option_labels
 from engine.services.cases.start import MAIN_PROCESS, latest_deployment, start_form_of
+from engine.services.cases.stepping import deployed_of, load_workflow
 from engine.services.context import ServiceContext
 from engine.services.errors import NotFoundError
-from engine.services.people.access import (
-    READ_ALL_ROLES,
-    actor_help_desks,
-    ensure_can_view,
-    ensure_can_view_task,
-    may_work_on,
-)
+from engine.services.people import policy
+from engine.services.people.enforce import actor_help_desks, ensure_can_view, ensure_can_view_task
 from engine.services.views import Actor, CaseView, TaskView
-from engine.workflow import runtime
 from engine.workflow.script_engine import SafeScriptEngine
 
 
@@ -82,9 +77,9 @@ def list_cases(ctx: ServiceContext, actor: Actor, *, mine: bool = False, state: 
 
 def _visible_cases(session: Session, actor: Actor, mine: bool) -> Select[tuple[Case]]:
     query = select(Case)
-    if mine or actor.role == "solicitante":
+    if mine or policy.sees_only_own_cases(actor):
         return query.where(Case.requester == actor.username)
-    if actor.role in READ_ALL_ROLES:
+    if policy.reads_all_cases(actor):
         return query
     desks = actor_help_desks(session, actor)
     worked = select(InboxTask.case_id).where(or_(InboxTask.assignee == actor.username,
@@ -106,29 +101,27 @@ def task_detail(ctx: ServiceContext, actor: Actor, task_id: str) -> TaskDetail:
         case = session.get(Case, row.case_id)
         assert case is not None  # foreign key
         ensure_can_view_task(session, actor, case, task_id)
-        if actor.role == "solicitante" and row.assignee != actor.username:
-            # Agents' tasks carry their working data; a requester only opens the tasks addressed to them.
+        shown = TaskView.of(row, case)
+        if not policy.may_open_task(actor, shown):
+            # Agents' tasks carry their working data: to a requester they answer like any unknown id.
             raise NotFoundError(f"la tarea {task_id} no existe")
-        deployed = ctx.specs.get(session, case.deployment_id)
+        deployed = deployed_of(ctx, session, case)
         form = deployed.form_for(row.element_id)
         variables = _task_variables(ctx, session, case, task_id)
         screen = FormScreen(None, None, {})
         if form is not None:
             data = {**default_values(form, variables), **form_options(session, form, variables, case.help_desk_code)}
             screen = FormScreen(form.id, form.raw, data)
-        open_task = row.completed_at is None
         view = case_view(session, case, with_history=True)
         view = dataclasses.replace(view, labels=option_labels(session, deployed, view.data, case.help_desk_code))
-        return TaskDetail(TaskView.of(row, case), view, screen,
-                          open_task and actor.role != "auditor" and may_work_on(actor, row))
+        return TaskDetail(shown, view, screen, policy.may_complete(actor, shown))
 
 
 def _task_variables(ctx: ServiceContext, session: Session, case: Case, task_id: str) -> dict[str, Any]:
     """The data the task itself carries (falls back to the case's data once it is no longer ready)."""
-    deployed = ctx.specs.get(session, case.deployment_id)
-    workflow = runtime.loads(case.workflow_json, deployed.process, SafeScriptEngine())
-    task = runtime.find_ready_user_task(workflow, task_id)
-    return dict(task.data) if task is not None else runtime.case_variables(workflow)
+    workflow = load_workflow(case, deployed_of(ctx, session, case), SafeScriptEngine())
+    task = workflow.ready_task(task_id)
+    return dict(task.data) if task is not None else workflow.variables()
 
 
 def start_screen(ctx: ServiceContext, process_id: str = MAIN_PROCESS) -> StartScreen:
@@ -152,7 +145,6 @@ def case_diagram(ctx: ServiceContext, actor: Actor, case_id: int) -> CaseDiagram
         ensure_can_view(session, actor, case)
         deployment = session.get(Deployment, case.deployment_id)
         assert deployment is not None  # foreign key
-        deployed = ctx.specs.get(session, case.deployment_id)
-        workflow = runtime.loads(case.workflow_json, deployed.process, SafeScriptEngine())
-        completed, active = runtime.path_taken(workflow)
+        workflow = load_workflow(case, deployed_of(ctx, session, case), SafeScriptEngine())
+        completed, active = workflow.path_taken()
         return CaseDiagram(deployment.bpmn_xml, completed, active)

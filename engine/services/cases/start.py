@@ -14,30 +14,21 @@ from engine.db.models import Case, Deployment, HelpDesk, InboxTask, User
 from engine.forms import FormSchema, validate_submission
 from engine.services.cases.caseview import case_view
 from engine.services.cases.lookups import form_options, option_labels
-from engine.services.cases.stepping import Step, lock_case
+from engine.services.cases.stepping import Step, deployed_of, lock_case
 from engine.services.context import DeployedProcess, ServiceContext
-from engine.services.errors import ConflictError, ForbiddenError, FormValidationError, NotFoundError
-from engine.services.people.access import (
-    ensure_can_view,
-    ensure_can_view_task,
-    ensure_may_complete,
-    may_work_on,
-    outcome_text,
-)
-from engine.services.views import Actor, CaseView
-from engine.workflow import runtime
+from engine.services.errors import ConflictError, FormValidationError, NotFoundError
+from engine.services.people import policy
+from engine.services.people.enforce import ensure_can_view, ensure_can_view_task, outcome_text
+from engine.services.views import Actor, CaseView, TaskView
+from engine.workflow.facade import SERIALIZER_VERSION
 
 MAIN_PROCESS = "mesa_de_ayuda"
-AGENT_ROLES = frozenset({"agente", "admin"})
 
 
 def start_case(ctx: ServiceContext, actor: Actor, data: Mapping[str, Any], *, process_id: str = MAIN_PROCESS,
                requester: str | None = None) -> CaseView:
     """Start a case of the newest version of a process with its start-form data."""
-    if actor.role == "auditor":
-        raise ForbiddenError("los auditores solo pueden consultar")
-    if requester and requester != actor.username and actor.role not in AGENT_ROLES:
-        raise ForbiddenError("solo un agente puede registrar un caso a nombre de otra persona")
+    policy.ensure(policy.start_refusal(actor, requester))
     now = ctx.clock.now()
     with ctx.db.write() as session:
         if requester and requester != actor.username:
@@ -57,13 +48,13 @@ def start_case(ctx: ServiceContext, actor: Actor, data: Mapping[str, Any], *, pr
             deployment_id=deployment.id, process_id=process_id, help_desk_code=desk.code if desk else None,
             requester=owner, subject=str(variables.get("asunto", ""))[:300],
             application=str(variables.get("aplicacion", ""))[:200], state="iniciado", is_open=True, data_json="{}",
-            workflow_json="", serializer_version=runtime.SERIALIZER_VERSION, created_at=now, updated_at=now,
+            workflow_json="", serializer_version=SERIALIZER_VERSION, created_at=now, updated_at=now,
         )
         session.add(case)
         session.flush()
         step = Step(ctx, session, case, actor, now)
         step.new()
-        step.run(lambda: runtime.start(step.workflow, variables, now, step.log))
+        step.run(lambda: step.workflow.start(variables, now, step.log))
         step.finish(NewEvent("case.started", actor.username, now, start_id,
                              {"process_id": process_id, "version": deployment.version, "data": dict(variables),
                               "requester": owner}))
@@ -80,21 +71,22 @@ def complete_task(ctx: ServiceContext, actor: Actor, task_id: str, data: Mapping
         case = lock_case(session, row.case_id)
         if session.get_bind().dialect.name == "postgresql":
             session.refresh(row)  # read before the row lock: another completion may have committed since
-        if not may_work_on(actor, row):
+        shown = TaskView.of(row, case)
+        if not policy.may_work_on(actor, shown):
             ensure_can_view_task(session, actor, case, task_id)
         if row.completed_at is not None:
             raise ConflictError(f"la tarea '{row.name}' ya no está pendiente ({outcome_text(row)})")
-        ensure_may_complete(actor, row)
+        policy.ensure(policy.complete_refusal(actor, shown))
         step = Step(ctx, session, case, actor, now)
         workflow = step.load()
-        task = runtime.find_ready_user_task(workflow, task_id)
+        task = workflow.ready_task(task_id)
         if task is None:
             raise ConflictError(f"la tarea '{row.name}' ya no está lista en el proceso")
         form = step.deployed.form_for(row.element_id)
         values = _validated(session, form, data, task.data, case.help_desk_code) if form else {}
         if form is None and data:
             raise FormValidationError({key: ["la tarea no tiene formulario"] for key in data})
-        step.run(lambda: runtime.complete_user_task(workflow, task, values, now, step.log))
+        step.run(lambda: workflow.complete(task_id, values, now, step.log))
         step.finish(NewEvent("task.completed", actor.username, now, row.element_id,
                              {"task_id": task_id, "name": row.name, "data": values}), completed_task_id=task_id)
         return step.view()
@@ -111,7 +103,7 @@ def get_case(ctx: ServiceContext, actor: Actor, case_id: int, *, with_history: b
         view = case_view(session, case, with_history=with_history)
         if not with_labels:
             return view
-        return dataclasses.replace(view, labels=option_labels(session, ctx.specs.get(session, case.deployment_id),
+        return dataclasses.replace(view, labels=option_labels(session, deployed_of(ctx, session, case),
                                                                view.data, case.help_desk_code))
 
 
@@ -126,9 +118,9 @@ def latest_deployment(session: Session, process_id: str) -> Deployment:
 
 def start_form_of(deployed: DeployedProcess) -> tuple[str | None, FormSchema | None]:
     """The start event's element id and its form (None when the process has no start form)."""
-    for spec in deployed.process.elements():
-        if type(spec).__name__ == "StartEvent" and spec.bpmn_id:
-            return spec.bpmn_id, deployed.form_for(spec.bpmn_id)
+    for element in deployed.process.elements():
+        if element.kind == "StartEvent":
+            return element.element_id, deployed.form_for(element.element_id)
     return None, None
 
 

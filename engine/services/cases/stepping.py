@@ -18,10 +18,18 @@ from engine.helpdesk.deadlines import UnknownDeadlineError, expression_functions
 from engine.helpdesk.effects import EffectEnv
 from engine.services.cases.caseview import case_view
 from engine.services.context import DeployedProcess, ServiceContext
-from engine.services.errors import ConflictError, NotFoundError, ProcessError
-from engine.services.inbox.projection import sync_inbox
+from engine.services.errors import ConflictError, NotFoundError, ProcessError, StoredStateError
+from engine.services.inbox.projection import InboxChange, sync_inbox
 from engine.services.views import Actor, CaseView
-from engine.workflow import runtime
+from engine.workflow.facade import (
+    SERIALIZER_VERSION,
+    CaseWorkflow,
+    StepLog,
+    StoredFormatError,
+    WorkflowFailure,
+    spiff_failures,
+    visible_state,
+)
 from engine.workflow.script_engine import SafeScriptEngine, ServiceCall
 
 
@@ -36,39 +44,62 @@ def lock_case(session: Session, case_id: int) -> Case:
     return case
 
 
+def deployed_of(ctx: ServiceContext, session: Session, case: Case) -> DeployedProcess:
+    """The parsed version a case is pinned to; a stored spec that cannot be read names the case."""
+    try:
+        return ctx.specs.get(session, case.deployment_id)
+    except StoredStateError as exc:
+        raise StoredStateError(f"el caso {case.id} no se puede cargar: {exc}") from exc
+
+
+def load_workflow(case: Case, deployed: DeployedProcess, engine: SafeScriptEngine) -> CaseWorkflow:
+    """The case's workflow rebuilt from its saved state; state that cannot be read names the case."""
+    try:
+        return CaseWorkflow.load(case.workflow_json, deployed.process, engine, f"el caso {case.id}")
+    except StoredFormatError as exc:
+        raise StoredStateError(str(exc)) from exc
+
+
 class Step:
     """Runs SpiffWorkflow for one case and writes every consequence in the caller's transaction."""
 
     def __init__(self, ctx: ServiceContext, session: Session, case: Case, actor: Actor, now: datetime) -> None:
         self.ctx, self.session, self.case, self.actor, self.now = ctx, session, case, actor, now
-        self.deployed: DeployedProcess = ctx.specs.get(session, case.deployment_id)
+        self.deployed: DeployedProcess = deployed_of(ctx, session, case)
         self.effects = EffectEnv(session, case, now, ctx.settings)
         self.service_events: list[NewEvent] = []
-        self.log = runtime.StepLog()
+        self.log = StepLog()
         self.before: dict[str, Any] = json.loads(case.data_json) if case.data_json else {}
         self.engine = SafeScriptEngine(functions=expression_functions(ctx.settings, now),
                                        services=self._run_service)
-        self.workflow: Any = None
+        self._workflow: CaseWorkflow | None = None
         self.open_rows: list[InboxTask] = []
         self.is_new = False
 
-    def load(self) -> Any:
-        """The case's workflow, rebuilt from its saved state against its pinned spec."""
-        self.workflow = runtime.loads(self.case.workflow_json, self.deployed.process, self.engine)
-        return self.workflow
+    @property
+    def workflow(self) -> CaseWorkflow:
+        """The workflow of this step (after load() or new())."""
+        if self._workflow is None:
+            raise RuntimeError("the step has no workflow yet: call load() or new() first")
+        return self._workflow
 
-    def new(self) -> Any:
+    def load(self) -> CaseWorkflow:
+        """The case's workflow, rebuilt from its saved state against its pinned spec."""
+        self._workflow = load_workflow(self.case, self.deployed, self.engine)
+        return self._workflow
+
+    def new(self) -> CaseWorkflow:
         """A fresh workflow for a case being started."""
         self.is_new = True
-        self.workflow = runtime.new_workflow(self.deployed.process, self.engine)
-        return self.workflow
+        self._workflow = CaseWorkflow.new(self.deployed.process, self.engine)
+        return self._workflow
 
     def run(self, action: Callable[[], None]) -> None:
         """Run a SpiffWorkflow action, turning its failures into ProcessError (the transaction rolls back)."""
         try:
-            with runtime.spiff_failures():
+            with spiff_failures():
                 action()
-        except runtime.WorkflowFailure as exc:
+        except WorkflowFailure as exc:
             raise ProcessError(f"el proceso no pudo avanzar: {exc}", exc.element_id) from exc
         except (ExpressionError, UnknownDeadlineError) as exc:
             raise ProcessError(f"el proceso no pudo avanzar: {exc}") from exc
@@ -96,19 +127,21 @@ class Step:
 
     def _project(self, main: NewEvent | None, completed_task_id: str | None) -> list[NewEvent]:
         wf, case = self.workflow, self.case
-        ready = runtime.ready_user_tasks(wf)
-        after = runtime.case_variables(wf, ready)
+        ready = wf.ready_tasks()
+        after = wf.variables(ready)
         previous_state = case.state
-        case.state = runtime.visible_state(case.state, self.log.completed, ready)
+        case.state = visible_state(case.state, self.log.completed, ready)
         case.data_json = json.dumps(after, sort_keys=True, ensure_ascii=False, default=str)
-        case.workflow_json = runtime.dumps(wf)
-        case.serializer_version = runtime.SERIALIZER_VERSION
-        case.next_timer_at = runtime.next_timer_at(wf)
+        case.workflow_json = wf.dumps()
+        case.serializer_version = SERIALIZER_VERSION
+        case.next_timer_at = wf.next_timer_at()
         case.updated_at = self.now
         case.ticket = case.ticket or _text(after.get("ticket"))
-        if runtime.is_completed(wf) and case.is_open:
+        if wf.is_completed() and case.is_open:
             case.is_open, case.closed_at = False, self.now
-        self.open_rows = sync_inbox(self, ready, completed_task_id)
+        change = InboxChange(self.session, case.id, self.deployed, self.now, self.actor.username,
+                             self.engine.functions, self.is_new)
+        self.open_rows = sync_inbox(change, ready, completed_task_id)
         events = [*([main] if main else []), *self._timer_events(), *self.service_events]
         if events:  # the step's leading event carries what changed overall
             events[0] = _with_summary(events[0], self.before, after, previous_state, case.state)
@@ -120,10 +153,8 @@ class Step:
         return case_view(self.session, self.case, rows=self.open_rows, version=self.deployed.version)
 
     def _timer_events(self) -> Iterable[NewEvent]:
-        for task in self.log.completed:
-            if runtime.is_timer_event(task):
-                yield NewEvent("timer.fired", "sistema", self.now, task.task_spec.bpmn_id,
-                               {"name": task.task_spec.bpmn_name or task.task_spec.bpmn_id})
+        for timer in self.log.fired_timers:
+            yield NewEvent("timer.fired", "sistema", self.now, timer.element_id, {"name": timer.name})
 
     def _flush(self) -> None:
         try:

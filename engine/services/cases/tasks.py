@@ -9,17 +9,12 @@ from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.orm import Session, defer
 
 from engine.db.audit import NewEvent, append_events
-from engine.db.models import Case, InboxTask, TaskCandidate, User
+from engine.db.models import Case, InboxTask, TaskCandidate
 from engine.services.cases.stepping import lock_case
 from engine.services.context import ServiceContext
-from engine.services.errors import ConflictError, ForbiddenError, NotFoundError
-from engine.services.people.access import (
-    READ_ALL_ROLES,
-    actor_help_desks,
-    ensure_can_view_task,
-    is_candidate,
-    outcome_text,
-)
+from engine.services.errors import ConflictError, NotFoundError
+from engine.services.people import policy
+from engine.services.people.enforce import actor_help_desks, ensure_can_view_task, load_actor, outcome_text
 from engine.services.views import Actor, TaskView
 
 Scope = Literal["mine", "groups", "all"]
@@ -73,7 +68,7 @@ def _scoped(session: Session, actor: Actor, scope: Scope) -> Select[tuple[InboxT
         return query.where(InboxTask.assignee == actor.username)
     if scope == "groups":
         return query.where(candidate)
-    if actor.role in READ_ALL_ROLES:
+    if policy.reads_all_cases(actor):
         return query
     desks = actor_help_desks(session, actor)
     visible = or_(InboxTask.assignee == actor.username, candidate, Case.requester == actor.username)
@@ -107,7 +102,7 @@ def release_task(ctx: ServiceContext, actor: Actor, task_id: str) -> TaskView:
 
 
 def assign_task(ctx: ServiceContext, actor: Actor, task_id: str, username: str) -> TaskView:
-    """Assign a task to a user (administrators, or a candidate agent reassigning within the groups)."""
+    """Assign a task to a candidate (administrators: to anybody), never to the requester of an agents' task."""
     return _change_assignee(ctx, actor, task_id, username, "task.assigned")
 
 
@@ -122,7 +117,7 @@ def _change_assignee(ctx: ServiceContext, actor: Actor, task_id: str, new: str |
         session.refresh(row)
         if row.completed_at is not None:
             raise ConflictError(f"la tarea '{row.name}' ya no está pendiente ({outcome_text(row)})")
-        _check_assignment(session, actor, row, new, kind)
+        _check_assignment(session, actor, TaskView.of(row, case), new, kind)
         old, row.assignee = row.assignee, new
         append_events(session, case, [NewEvent(kind, actor.username, now, row.element_id, {
             "task_id": task_id, "name": row.name, "assignee": {"before": old, "after": new}})])
@@ -131,23 +126,14 @@ def _change_assignee(ctx: ServiceContext, actor: Actor, task_id: str, new: str |
         return TaskView.of(row, case)
 
 
-def _check_assignment(session: Session, actor: Actor, row: InboxTask, new: str | None, kind: str) -> None:
-    if actor.role == "auditor":
-        raise ForbiddenError("los auditores solo pueden consultar")
-    admin = actor.role == "admin"
+def _check_assignment(session: Session, actor: Actor, task: TaskView, new: str | None, kind: str) -> None:
     if kind == "task.claimed":
-        if row.assignee and row.assignee != actor.username:
-            raise ConflictError(f"la tarea ya fue tomada por {row.assignee}")
-        if not (admin or is_candidate(actor, row)):
-            raise ForbiddenError("solo los candidatos de la tarea pueden tomarla")
+        policy.ensure(policy.claim_refusal(actor, task))
     elif kind == "task.released":
-        if row.assignee is None:
-            raise ConflictError("la tarea no está asignada")
-        if not admin and row.assignee != actor.username:
-            raise ForbiddenError(f"la tarea está asignada a {row.assignee}")
+        policy.ensure(policy.release_refusal(actor, task))
     else:
-        if not admin and not (is_candidate(actor, row) and row.assignee in (None, actor.username)):
-            raise ForbiddenError("solo un administrador o un candidato de la tarea puede asignarla")
-        user = session.scalar(select(User).where(User.username == new, User.active.is_(True)))
-        if user is None:
-            raise NotFoundError(f"el usuario '{new}' no existe o está inactivo")
+        assert new is not None  # assign_task always names someone
+        policy.ensure(policy.assign_refusal(actor, task))
+        target = load_actor(session, new)
+        policy.ensure(policy.assignee_refusal(actor, task, target.username,
+                                              candidate=policy.is_candidate(target, task)))

@@ -11,7 +11,6 @@ from engine.db.models import Case
 from engine.services.cases.stepping import Step
 from engine.services.context import ServiceContext
 from engine.services.views import SYSTEM, FiredTimers
-from engine.workflow import runtime
 
 BATCH = 500
 
@@ -61,7 +60,7 @@ def fire_case_timers(ctx: ServiceContext, case_id: int, instant: datetime) -> Fi
             return None
         step = Step(ctx, session, case, SYSTEM, instant)
         workflow = step.load()
-        step.run(lambda: runtime.advance(workflow, instant, step.log))
+        step.run(lambda: workflow.advance(instant, step.log))
         events = step.finish(None)
         elements = tuple(e.element_id or "" for e in events if e.kind == "timer.fired")
         return FiredTimers(case.id, case.ticket, elements, case.state)

@@ -14,11 +14,12 @@ from sqlalchemy.orm import Session
 from engine.db.models import ApiToken, Group, Membership, User
 from engine.services.context import ServiceContext
 from engine.services.errors import ConflictError, FormValidationError, NotFoundError
-from engine.services.people.access import load_actor
+from engine.services.people.enforce import load_actor
 from engine.services.people.passwords import hash_password, verify_password
+from engine.services.people.policy import USER_ROLES
 from engine.services.views import Actor
 
-ROLES = ("solicitante", "agente", "dueno", "auditor", "admin")
+ROLES = tuple(role.value for role in USER_ROLES)
 _USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,79}")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+|[^@\s]+@localhost")
 

@@ -1,5 +1,5 @@
 """Deployed processes.
 
 Deploy a BPMN with its forms, list and compare versions, migrate open cases between versions. May import engine.db,
-engine.deployment and engine.workflow.
+engine.deployment, engine.workflow and the permission policy (engine.services.people).
 """

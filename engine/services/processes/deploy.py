@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from engine.db.models import Case, Deployment
 from engine.deployment import SourceFile, ValidatedDeployment, validate_deployment
 from engine.services.context import ServiceContext
-from engine.workflow.runtime import SPIFF_VERSION
+from engine.workflow.facade import SPIFF_VERSION
 
 
 @dataclass(frozen=True)

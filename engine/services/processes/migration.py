@@ -17,12 +17,12 @@ from engine.db.audit import NewEvent
 from engine.db.models import Case, Deployment
 from engine.services.cases.stepping import Step, lock_case
 from engine.services.context import DeployedProcess, ServiceContext
-from engine.services.errors import ConflictError, ForbiddenError, NotFoundError, ProcessError
+from engine.services.errors import ConflictError, ForbiddenError, NotFoundError, ProcessError, StoredStateError
+from engine.services.people import policy
 from engine.services.views import Actor
-from engine.workflow import migration
+from engine.workflow.facade import MigrationResult
 from engine.workflow.replay import MIGRATE
 
-MIGRATION_ROLES = frozenset({"dueno", "admin"})
 MIGRATED = MIGRATE
 
 
@@ -71,7 +71,7 @@ def _migrate_guarded(ctx: ServiceContext, actor: Actor, case_id: int, versions: 
 
 
 def _ensure_may_migrate(actor: Actor) -> None:
-    if actor.role not in MIGRATION_ROLES:
+    if not policy.may_deploy(actor):
         raise ForbiddenError("solo los dueños del proceso y los administradores pueden migrar casos")
 
 
@@ -96,8 +96,10 @@ def _open_cases(session: Session, deployment_id: int) -> list[Case]:
 
 
 def _check(ctx: ServiceContext, session: Session, case: Case, actor: Actor, versions: _Versions) -> MigrationItem:
-    step = Step(ctx, session, case, actor, ctx.clock.now())
-    reasons = migration.blocking_reasons(step.load(), versions.target.process)
+    try:
+        reasons = Step(ctx, session, case, actor, ctx.clock.now()).load().blocking_reasons(versions.target.process)
+    except StoredStateError as exc:  # one unreadable case does not hide what the others would do
+        reasons = [str(exc)]
     return MigrationItem(case.id, case.ticket, "blocked" if reasons else "ok", tuple(reasons))
 
 
@@ -109,11 +111,11 @@ def _migrate_one(ctx: ServiceContext, actor: Actor, case_id: int, versions: _Ver
         now = ctx.clock.now()
         step = Step(ctx, session, case, actor, now)
         workflow = step.load()
-        reasons = migration.blocking_reasons(workflow, versions.target.process)
+        reasons = workflow.blocking_reasons(versions.target.process)
         if reasons:
             return MigrationItem(case.id, case.ticket, "blocked", tuple(reasons))
-        results: list[migration.MigrationResult] = []
-        step.run(lambda: results.append(migration.migrate(workflow, versions.target.process, now)))
+        results: list[MigrationResult] = []
+        step.run(lambda: results.append(workflow.migrate(versions.target.process, now)))
         result = results[0]
         case.deployment_id, step.deployed = versions.target.deployment_id, versions.target
         step.finish(_event(actor, now, versions, result))  # data, state, inbox rows, next timer, audit
@@ -126,14 +128,14 @@ def _rename_open_rows(step: Step) -> None:
     """Open inbox rows kept their task id: show them with the target version's name, lane and form
     (assignments stay)."""
     for row in step.open_rows:
-        spec = step.deployed.process.element(row.element_id)
-        if spec is None:
+        element = step.deployed.process.element(row.element_id)
+        if element is None:
             continue
         form = step.deployed.form_for(row.element_id)
-        row.name, row.lane, row.form_id = spec.bpmn_name or row.element_id, spec.lane, form.id if form else None
+        row.name, row.lane, row.form_id = element.name, element.lane, form.id if form else None
 
 
-def _event(actor: Actor, now: datetime, versions: _Versions, result: migration.MigrationResult) -> NewEvent:
+def _event(actor: Actor, now: datetime, versions: _Versions, result: MigrationResult) -> NewEvent:
     payload = {
         "from_deployment": versions.source.deployment_id, "to_deployment": versions.target.deployment_id,
         "from_version": versions.source.version, "to_version": versions.target.version,

@@ -1,0 +1,225 @@
+"""Every route of the URL map, for every role's demo user, answers as the permission policy says it must.
+
+Before each request the policy is asked about the state of that moment (the case, the task as it is now, the
+actor); reading routes must then answer something other than 403/404 exactly when it says yes, and writing routes
+must change what is stored exactly when it says yes (and refuse with 403, 404, 409 or a redirect carrying the
+reason otherwise). A route added to the app without an answer here fails the test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.routing import Rule
+from werkzeug.test import TestResponse
+
+from engine.db.models import Attachment, Case, InboxTask
+from engine.mail.sink import mail_folder
+from engine.services.context import ServiceContext
+from engine.services.people import policy
+from engine.services.people.enforce import can_view_case
+from engine.services.people.users import get_actor
+from engine.services.views import Actor, TaskView
+from tests.web.api_support import Api
+from tests.web.conftest import login
+from tests.web.test_auditor_read_only import WRITE_METHODS, Scenario, build_world, fingerprint, is_api, send
+
+USERS = ("solicitante", "nivel1", "auditor", "dueno", "admin")  # one demo user per role
+MAIL_ID = f"{10**18:019d}-{'a' * 32}.eml"
+REFUSALS = frozenset({403, 404, 409})
+# Judged by their answer, not by stored data: signing in and out store nothing; an identical deployment or a
+# migration with nothing left to migrate changes nothing, yet they were allowed.
+BY_STATUS = frozenset({"auth.login", "auth.logout", "processes.upload", "api.deployments.create_deployment",
+                       "processes.migrate_run"})
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the policy is asked about, read just before a request."""
+
+    actor: Actor
+    sees_case: bool
+    task: TaskView
+    target: Actor
+    attachment_public: bool
+
+    @property
+    def open_task(self) -> bool:
+        """The scenario's task is still pending."""
+        return self.task.completed_at is None
+
+
+Answer = Callable[[Facts], bool]
+
+
+def _seen_task(refusal: Callable[[Actor, TaskView], object]) -> Answer:
+    return lambda f: f.sees_case and f.open_task and refusal(f.actor, f.task) is None
+
+
+def _assign(f: Facts) -> bool:
+    to_target = policy.assignee_refusal(f.actor, f.task, f.target.username,
+                                        candidate=policy.is_candidate(f.target, f.task))
+    return _seen_task(policy.assign_refusal)(f) and to_target is None
+
+
+def _audit(f: Facts) -> bool:
+    return f.sees_case and policy.may_audit(f.actor)
+
+
+def _anyone(f: Facts) -> bool:  # signed in is enough: the engine filters the lists
+    return True
+
+
+def _sees_case(f: Facts) -> bool:
+    return f.sees_case
+
+
+def _opens_task(f: Facts) -> bool:
+    return f.sees_case and policy.may_open_task(f.actor, f.task)
+
+
+def _completes(f: Facts) -> bool:
+    return f.open_task and policy.complete_refusal(f.actor, f.task) is None
+
+
+def _starts(f: Facts) -> bool:
+    return policy.start_refusal(f.actor, None) is None
+
+
+def _deploys(f: Facts) -> bool:
+    return policy.may_deploy(f.actor)
+
+
+def _reads_processes(f: Facts) -> bool:
+    return policy.reads_processes(f.actor)
+
+
+def _exports(f: Facts) -> bool:
+    return policy.may_export(f.actor)
+
+
+def _mail(f: Facts) -> bool:
+    return policy.reads_mailbox(f.actor, demo=False)
+
+
+READS: dict[str, Answer] = {
+    "main.home": _anyone, "main.dashboard": _anyone, "portal.my_cases": _anyone, "static": _anyone,
+    "auth.login": _anyone, "api.cases.list_cases": _anyone, "api.tasks.list_tasks": _anyone,
+    "api.meta.list_processes": _anyone, "api.meta.openapi": _anyone,
+    "portal.new_case": lambda f: policy.may_report(f.actor),
+    "portal.case_page": _sees_case, "portal.diagram": _sees_case, "api.cases.get_case": _sees_case,
+    "api.cases.case_events": _sees_case,
+    "portal.download": lambda f: f.sees_case and (f.attachment_public or policy.sees_internal(f.actor)),
+    "portal.task_page": _opens_task, "api.tasks.get_task": _opens_task,
+    "audit_case.index": lambda f: policy.may_audit(f.actor), "audit_case.show": _audit,
+    "audit_case.diagram": _audit, "audit_case.verification": _audit, "api.audit.case_at": _audit,
+    "api.audit.verify_case": _audit,
+    "audit_export.index": _exports, "audit_export.download": _exports, "api.export.export_csv": _exports,
+    "api.export.export_xes": _exports,
+    "inbox.index": lambda f: policy.uses_inbox(f.actor),
+    "mailbox.index": _mail, "mailbox.message": _mail,
+    "processes.index": _reads_processes, "processes.versions": _reads_processes,
+    "processes.version_page": _reads_processes, "processes.diagram": _reads_processes,
+    "processes.diff": _reads_processes,
+    "api.deployments.list_versions": _reads_processes, "api.deployments.diff_versions": _reads_processes,
+    "processes.upload": _deploys, "processes.migrate": _deploys,
+}
+# In the order they are sent: comments and files, claims, releases, assignments, completions, new cases, then
+# what concerns the processes and the session.
+WRITES: dict[str, Answer] = {
+    "portal.add_comment": lambda f: f.sees_case and policy.comment_refusal(f.actor, "public") is None,
+    "portal.upload": lambda f: f.sees_case and policy.upload_refusal(f.actor, "public") is None,
+    "portal.claim": _seen_task(policy.claim_refusal), "inbox.claim": _seen_task(policy.claim_refusal),
+    "api.tasks.claim_task": _seen_task(policy.claim_refusal),
+    "portal.release": _seen_task(policy.release_refusal), "inbox.release": _seen_task(policy.release_refusal),
+    "api.tasks.release_task": _seen_task(policy.release_refusal),
+    # The page also declines to assign a task to whom it is already assigned (nothing would change).
+    "inbox.assign": lambda f: _assign(f) and f.task.assignee != f.target.username,
+    "api.tasks.assign_task": _assign,
+    "portal.task_page": _completes, "api.tasks.complete_task": _completes,
+    "portal.new_case": _starts, "api.cases.start_help_desk_case": _starts, "api.cases.start_case": _starts,
+    "processes.upload": _deploys, "api.deployments.create_deployment": _deploys, "processes.migrate_run": _deploys,
+    "auth.login": _anyone, "auth.logout": _anyone,
+}
+
+
+def url_values(rule: Rule, scenario: Scenario) -> dict[str, object]:
+    """Real values for the rule's parameters; fails on one it does not know."""
+    known = {"case_id": scenario.case_id, "task_id": scenario.task_id, "attachment_id": scenario.attachment_id,
+             "process_id": scenario.process_id, "version": scenario.version, "k": 1, "mail_id": MAIL_ID,
+             "filename": "favicon.svg"}
+    unknown = sorted(set(rule.arguments) - set(known))
+    assert not unknown, f"{rule.rule}: no real value for {unknown}"
+    return {name: known[name] for name in rule.arguments}
+
+
+def facts(ctx: ServiceContext, actor: Actor, scenario: Scenario) -> Facts:
+    """The case, task and attachment of the scenario as they are now."""
+    with ctx.db.read() as session:
+        case = session.get(Case, scenario.case_id)
+        row = session.get(InboxTask, scenario.task_id)
+        attachment = session.get(Attachment, scenario.attachment_id)
+        assert case is not None and row is not None and attachment is not None
+        return Facts(actor, can_view_case(session, actor, case), TaskView.of(row, case),
+                     get_actor(ctx, scenario.assign_to), attachment.visibility == "public")
+
+
+def write_mail(ctx: ServiceContext) -> None:
+    """One message in the demo mailbox, for /correo/<id>."""
+    folder = mail_folder(ctx.settings.instance_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / MAIL_ID).write_bytes(b"From: a@example.org\r\nTo: b@example.org\r\nSubject: hola\r\n\r\nHola\r\n")
+
+
+def read(client: FlaskClient, bearer: dict[str, str], rule: Rule, scenario: Scenario) -> TestResponse:
+    """A GET as a browser or an API client sends it."""
+    built = rule.build(url_values(rule, scenario), append_unknown=False)
+    assert built is not None, rule.rule
+    response = client.get(built[1], headers=bearer if is_api(rule) else None)
+    response.close()  # a download streams its file: close it
+    return response
+
+
+@pytest.mark.parametrize("user", USERS)
+def test_every_route_answers_every_role_as_the_policy_says(
+        app: Flask, client: FlaskClient, sqlite_ctx: ServiceContext, user: str) -> None:
+    scenarios = build_world(sqlite_ctx)
+    write_mail(sqlite_ctx)
+    actor = get_actor(sqlite_ctx, user)
+    bearer = Api(sqlite_ctx).headers(user)
+    assert login(client, user).status_code == 302
+    rules = sorted(app.url_map.iter_rules(), key=lambda rule: rule.rule)
+    assert {r.endpoint for r in rules if "GET" in (r.methods or set())} == set(READS), "answer every reading route"
+    assert {r.endpoint for r in rules if (r.methods or set()) & WRITE_METHODS} == set(WRITES), "and every writing one"
+    wrong: list[str] = []
+    for rule in (r for r in rules if "GET" in (r.methods or set())):
+        for scenario in scenarios:
+            expected = READS[rule.endpoint](facts(sqlite_ctx, actor, scenario))
+            status = read(client, bearer, rule, scenario).status_code
+            if expected == (status in (403, 404)):
+                wrong.append(f"GET {rule.rule} case {scenario.case_id}: policy {expected}, answer {status}")
+    by_endpoint = {rule.endpoint: rule for rule in rules}
+    for endpoint, answer in WRITES.items():
+        for scenario in scenarios:
+            expected = answer(facts(sqlite_ctx, actor, scenario))
+            before = fingerprint(sqlite_ctx)
+            response = send(client, bearer, by_endpoint[endpoint], "POST", scenario)
+            wrong += _judged(endpoint, scenario, expected, response, fingerprint(sqlite_ctx) != before)
+    assert wrong == [], f"{user}: " + "\n".join(wrong)
+
+
+def _judged(endpoint: str, scenario: Scenario, expected: bool, response: TestResponse, changed: bool) -> list[str]:
+    """What disagrees with the policy in a writing route's answer (nothing, when it agrees)."""
+    status = response.status_code
+    where = f"POST {endpoint} case {scenario.case_id}: policy {expected}, answer {status}"
+    if endpoint in BY_STATUS:
+        return [where] if expected == (status in REFUSALS) else []
+    if changed != expected:
+        return [f"{where}, data {'changed' if changed else 'unchanged'}"]
+    # A page may decline by sending the person back with the reason; the API always says it with its status.
+    declined = status in REFUSALS or (status == 302 and not endpoint.startswith("api."))
+    return [] if expected or declined else [where]
