@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -14,7 +15,9 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
+from sqlalchemy import false as sql_false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -61,6 +64,8 @@ class Group(Base):
     level: Mapped[int | None] = mapped_column(Integer, nullable=True)
     help_desk_code: Mapped[str | None] = mapped_column(String(40), nullable=True)
     description: Mapped[str] = mapped_column(String(300), default="")
+    # Level 3 only: a provider or an outside entity (procedure, policy 1), not DNP staff.
+    external: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sql_false())
 
 
 class Membership(Base):
@@ -85,6 +90,9 @@ class HelpDesk(Base):
     level1_group: Mapped[str] = mapped_column(String(120))
     level2_default_group: Mapped[str] = mapped_column(String(120))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The DNP unit that owns the help desk; null only for desks created before dependencies existed.
+    dependency_code: Mapped[str | None] = mapped_column(
+        ForeignKey("dependencies.code", name="fk_help_desks_dependency_code"), nullable=True)
 
 
 class EscalationRule(Base):
@@ -282,3 +290,66 @@ class LoginFailure(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(200))
     failed_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+
+
+class Dependency(Base):
+    """A DNP unit in a small tree: subdirección → dirección → grupo."""
+
+    __tablename__ = "dependencies"
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))
+    parent_code: Mapped[str | None] = mapped_column(ForeignKey("dependencies.code"), nullable=True, index=True)
+
+
+class HelpDeskCoordinator(Base):
+    """A person who manages a help desk's groups and protocol (coordinador de mesa)."""
+
+    __tablename__ = "help_desk_coordinators"
+    help_desk_code: Mapped[str] = mapped_column(ForeignKey("help_desks.code", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True)
+
+
+class ProtocolVersion(Base):
+    """One version of a help desk's protocol: a draft, the published one, or one it replaced.
+
+    The body is one validated JSON document (engine.helpdesk.protocol), immutable once published; the number is
+    given at publication, so drafts have none.
+    """
+
+    __tablename__ = "protocol_versions"
+    __table_args__ = (
+        UniqueConstraint("help_desk_code", "number"),
+        Index("ix_protocol_versions_desk_status", "help_desk_code", "status"),
+        # At most one draft and one published version per help desk, even when two coordinators race.
+        *(Index(f"uq_protocol_versions_one_{status}", "help_desk_code", unique=True,
+                sqlite_where=text(f"status = '{status}'"), postgresql_where=text(f"status = '{status}'"))
+          for status in ("borrador", "publicado")),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    help_desk_code: Mapped[str] = mapped_column(ForeignKey("help_desks.code", ondelete="CASCADE"))
+    number: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    status: Mapped[str] = mapped_column(String(12))
+    valid_from: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    approved_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    approved_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    next_review: Mapped[date | None] = mapped_column(Date, nullable=True)
+    document_json: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class AdminEvent(Base):
+    """Append-only record of an administrative change (a protocol published, a help desk created...)."""
+
+    __tablename__ = "admin_events"
+    __table_args__ = (Index("ix_admin_events_desk_time", "help_desk_code", "occurred_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    actor: Mapped[str] = mapped_column(String(80))
+    kind: Mapped[str] = mapped_column(String(60))
+    # No foreign key: the record outlives what it speaks of.
+    help_desk_code: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    payload_json: Mapped[str] = mapped_column(Text)
