@@ -15,3 +15,8 @@ def priority_of(impact: object, urgency: object) -> tuple[str, int]:
     """(name, value) for an impact (alto|medio|bajo) and urgency (alta|media|baja); media when unknown."""
     name = _MATRIX.get((str(impact), str(urgency)), "media")
     return name, LEVELS[name]
+
+
+def default_matrix() -> dict[tuple[str, str], str]:
+    """A copy of the built-in matrix: the one a brand-new help-desk protocol starts from."""
+    return dict(_MATRIX)
