@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import click
 
-from engine.cli import audit, background, cases, export, migrate, process, users
+from engine.cli import audit, background, cases, export, helpdesks, migrate, process, users
 
 
 @click.group()
@@ -15,5 +15,5 @@ def main() -> None:
     """Mesa de Ayuda: el procedimiento de asistencia técnica del DNP ejecutado como BPMN."""
 
 
-for _module in (process, background, audit, export, users, cases, migrate):
+for _module in (process, background, audit, export, users, cases, migrate, helpdesks):
     _module.register(main)

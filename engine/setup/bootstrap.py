@@ -1,4 +1,4 @@
-"""Schema upgrade, deployment of bpmn/ + forms/, and the demo help desk and users."""
+"""Schema upgrade, deployment of bpmn/ + forms/, and the demo help desks and users."""
 
 from __future__ import annotations
 
@@ -11,24 +11,21 @@ from engine.db.models import HelpDesk, User
 from engine.db.schema import upgrade
 from engine.deployment import SourceFile
 from engine.services.context import ServiceContext
-from engine.services.people.desks import HelpDeskSpec, add_group, add_help_desk, set_escalation
+from engine.services.people.desks import HelpDeskSpec
 from engine.services.people.users import add_user
 from engine.services.processes.deploy import DeploymentView, deploy
+from engine.setup.demo_desks import INVERSIONES, TI, publish_protocols, seed_dependencies, seed_desk
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 BPMN_DIR = PROJECT_ROOT / "bpmn"
 FORMS_DIR = PROJECT_ROOT / "forms"
 
-DEMO_DESK = HelpDeskSpec(code="ti", name="Mesa de ayuda de Tecnologías de la Información", ticket_prefix="TI",
-                         level1_group="ti-nivel1", level2_default_group="ti-nivel2-aplicaciones")
-DEMO_LEVEL2 = {"SISCONPES": "ti-nivel2-sistemas-informacion", "SUIFP": "ti-nivel2-sistemas-informacion",
-               "Correo electrónico": "ti-nivel2-infraestructura", "VPN": "ti-nivel2-infraestructura"}
-DEMO_GROUP_NAMES = {"ti-nivel1": "Nivel 1 · Profesionales de la mesa de ayuda",
-                    "ti-nivel2-aplicaciones": "Nivel 2 · Aplicaciones",
-                    "ti-nivel2-sistemas-informacion": "Nivel 2 · Sistemas de información",
-                    "ti-nivel2-infraestructura": "Nivel 2 · Infraestructura"}
-DEMO_LEVEL3 = {"ti-nivel3-especialistas": "Especialistas de infraestructura",
-               "ti-nivel3-proveedor": "Proveedor del sistema de información"}
+# The demo's `ti` help desk as the tests and benchmarks name it (engine.setup.demo_desks defines it).
+DEMO_DESK = HelpDeskSpec(code=TI.desk.code, name=TI.desk.name, ticket_prefix=TI.desk.ticket_prefix,
+                         level1_group=TI.desk.level1_group, level2_default_group=TI.desk.level2_default_group)
+DEMO_LEVEL2 = {application: level2 for application, (level2, _) in TI.catalogue.items()}
+DEMO_GROUP_NAMES = {name: text for name, (level, text, _) in TI.groups.items() if level < 3}
+DEMO_LEVEL3 = {name: text for name, (level, text, _) in TI.groups.items() if level == 3}
 
 
 @dataclass(frozen=True)
@@ -67,20 +64,18 @@ def initialise(ctx: ServiceContext, deployed_by: str = "sistema", bpmn_dir: Path
 
 
 def seed_demo(ctx: ServiceContext) -> list[DemoUser]:
-    """Add the demo help desk, its groups and matrix, and the demo users (idempotent)."""
+    """Add the demo dependencies, help desks (groups, published protocols) and users (idempotent)."""
     with ctx.db.read() as session:
         has_desk = session.get(HelpDesk, DEMO_DESK.code) is not None
         existing = set(session.scalars(select(User.username)))
     if not has_desk:
-        for group, description in DEMO_GROUP_NAMES.items():
-            add_group(ctx, group, 1 if group.endswith("nivel1") else 2, DEMO_DESK.code, description)
-        add_help_desk(ctx, DEMO_DESK)
-        for application, group in DEMO_LEVEL2.items():
-            set_escalation(ctx, DEMO_DESK.code, application, group)
-        for group, description in DEMO_LEVEL3.items():
-            add_group(ctx, group, 3, DEMO_DESK.code, description)
+        seed_dependencies(ctx)
+        seed_desk(ctx, TI)
+        seed_desk(ctx, INVERSIONES)
     for user in DEMO_USERS:
         if user.username not in existing:
             add_user(ctx, user.username, f"{user.username}@demo.mesa.local", user.role, groups=user.groups,
                      password=user.username, full_name=user.full_name)
+    if not has_desk:
+        publish_protocols(ctx)
     return list(DEMO_USERS)

@@ -53,7 +53,9 @@ def test_task_detail_gives_form_schema_values_and_options(ctx: ServiceContext) -
 def test_start_screen_lists_the_help_desks(ctx: ServiceContext) -> None:
     screen = start_screen(ctx)
     assert (screen.process_id, screen.form.form_id) == ("mesa_de_ayuda", "reportar_caso")
-    assert screen.form.data["mesas"] == [{"label": "Mesa de ayuda de Tecnologías de la Información", "value": "ti"}]
+    assert screen.form.data["mesas"] == [  # active help desks, by name
+        {"label": "Mesa de ayuda de Inversiones y Finanzas Públicas", "value": "inversiones"},
+        {"label": "Mesa de ayuda de Tecnologías de la Información", "value": "ti"}]
     assert screen.form.data["canal"] == "portal"  # the form's default value
 
 

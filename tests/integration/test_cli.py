@@ -17,7 +17,6 @@ import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import func, select, text
 
-from web.cli import main
 from engine.clock import FixedClock, SystemClock
 from engine.config import Settings
 from engine.db.models import Deployment, User
@@ -32,6 +31,7 @@ from engine.setup.bootstrap import DEMO_USERS
 from tests import helpers
 from tests.conftest import FIXTURES, ROOT, T0
 from tests.integration import smtp_server
+from web.cli import main
 
 BAD = FIXTURES / "bad"
 MAIN_DIAGRAM = ROOT / "bpmn" / "mesa_de_ayuda.bpmn"

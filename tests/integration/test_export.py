@@ -14,7 +14,6 @@ from click.testing import CliRunner
 from lxml import etree
 from sqlalchemy import event, select
 
-from web.cli import main
 from engine.clock import FixedClock
 from engine.db.models import CaseEvent
 from engine.services.audit.export import export_log, write_log
@@ -32,6 +31,7 @@ from tests.integration.export_paths import (
     Seeded,
     seed_every_path,
 )
+from web.cli import main
 
 SCHEMA = etree.XMLSchema(etree.parse(str(FIXTURES / "xes" / "xes.xsd")))
 BOGOTA_OFFSET = timedelta(hours=-5)

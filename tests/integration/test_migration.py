@@ -11,7 +11,6 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from web.cli import main
 from engine.clock import FixedClock
 from engine.db.models import Case, CaseEvent, InboxTask
 from engine.replay.service import case_at, replay_all, replay_case
@@ -44,6 +43,7 @@ from tests.helpers import (
     walk_to_ticket,
     walk_to_validation,
 )
+from web.cli import main
 
 PROCESS = "mesa_de_ayuda"
 

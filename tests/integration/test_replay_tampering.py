@@ -12,7 +12,6 @@ from click.testing import CliRunner, Result
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from web.cli import main
 from engine.clock import FixedClock
 from engine.config import Settings
 from engine.db.models import Case, CaseEvent, InboxTask
@@ -25,6 +24,7 @@ from engine.services.views import SYSTEM
 from tests.changes import rechain
 from tests.conftest import T0
 from tests.helpers import ACCEPT, Walker, walk_to_level2, walk_to_validation
+from web.cli import main
 
 Tamper = Callable[[Session, int], tuple[int | None, str]]
 
