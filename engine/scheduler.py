@@ -5,6 +5,9 @@ run happens at start (catch-up after downtime), and a one-shot wake-up re-armed 
 earliest `cases.next_timer_at`, so a timer fires at its due time rather than at the next sweep. Several
 scheduler processes may run against one PostgreSQL database: timers and messages are claimed with
 `SELECT ... FOR UPDATE SKIP LOCKED`.
+
+A third job, hourly and once at start, queues the yearly protocol-review reminders
+(`engine.services.helpdesks.reviews`); their unique key keeps several schedulers from sending one twice.
 """
 
 from __future__ import annotations
@@ -27,11 +30,15 @@ from engine.mail.delivery import NOT_CONFIGURED, DeliveryReport, deliver_due
 from engine.mail.smtp import parse_smtp_url
 from engine.services.cases.timers import fire_due_timers, next_due_at
 from engine.services.context import ServiceContext
+from engine.services.helpdesks.reviews import ReminderReport, send_review_reminders
 from engine.services.views import FiredTimers
 
 logger = logging.getLogger(__name__)
 SWEEP_JOB = "barrido"
 WAKE_JOB = "despertar"
+REVIEW_JOB = "recordatorios"
+# Reminders are per calendar day: an hourly look is soon enough, and cheap (an indexed query when nothing is due).
+REVIEW_INTERVAL = timedelta(hours=1)
 # A timer still due right after a sweep (held by another scheduler, or a chain of overdue timers) is
 # retried soon, but never in a tight loop.
 MIN_WAKE_DELAY = timedelta(seconds=1)
@@ -88,6 +95,9 @@ class Scheduler:
         self._aps.add_job(self.sweep, IntervalTrigger(seconds=self.ctx.settings.sweep_seconds, timezone=UTC),
                           id=SWEEP_JOB, name="barrido periódico", next_run_time=datetime.now(UTC),
                           replace_existing=True)
+        self._aps.add_job(self.remind, IntervalTrigger(seconds=REVIEW_INTERVAL.total_seconds(), timezone=UTC),
+                          id=REVIEW_JOB, name="recordatorios de revisión de protocolos",
+                          next_run_time=datetime.now(UTC), replace_existing=True)
         self._aps.start()
         logger.info("programador iniciado: barrido cada %s s", self.ctx.settings.sweep_seconds)
         if not self.ctx.settings.smtp_url:
@@ -131,6 +141,21 @@ class Scheduler:
         _log(report)
         if self._on_sweep is not None:
             self._on_sweep(report)
+        return report
+
+    def remind(self) -> ReminderReport | None:
+        """The reminders job's body: queue due review reminders (mail goes out with the next sweep)."""
+        try:
+            report = send_review_reminders(self.ctx)
+        except Exception:
+            # The edge of the engine, as in sweep(): log, and the next run retries.
+            logger.exception("los recordatorios de revisión fallaron; se reintenta en %s", REVIEW_INTERVAL)
+            return None
+        for code, error in report.failed:
+            logger.error("recordatorio de revisión de la mesa %s falló: %s", code, error)
+        if report.sent:
+            logger.info("recordatorios de revisión: %s", ", ".join(f"{r.help_desk_code} ({r.slot})"
+                                                                  for r in report.sent))
         return report
 
     def _arm(self, due: datetime | None) -> None:

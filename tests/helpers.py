@@ -11,8 +11,9 @@ from engine.db.models import Case, OutboxMessage
 from engine.services.cases.caseview import case_view
 from engine.services.cases.start import complete_task, get_case, start_case
 from engine.services.context import ServiceContext
+from engine.services.helpdesks.protocols import create_draft, publish
 from engine.services.people.users import get_actor
-from engine.services.views import CaseView
+from engine.services.views import SYSTEM, CaseView
 from engine.workflow.facade import CaseWorkflow
 from engine.workflow.script_engine import SafeScriptEngine
 
@@ -115,6 +116,12 @@ def walk_to_level1_validation(ctx: ServiceContext) -> Walker:
     case = walk.complete("nivel1", RESOLVE_IN_REVIEW, REVIEW)
     assert walk.waiting_on() == [VALIDATE] and case.ticket is not None
     return walk
+
+
+def publish_default_protocol(ctx: ServiceContext, code: str) -> None:
+    """Publish a help desk's default protocol (empty catalogue, 'otra' allowed): requesters can report to it."""
+    create_draft(ctx, SYSTEM, code)
+    publish(ctx, SYSTEM, code)
 
 
 def assert_reload_is_stable(ctx: ServiceContext, case_id: int) -> None:

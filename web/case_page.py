@@ -63,7 +63,8 @@ def render_case(case_id: int, drafts: Drafts | None = None, status: int = 200) -
         tasks=task_rows(actor, case.ready_tasks, ctx.clock.now()), entries=timeline(case.history, detailed=staff),
         comments=list_comments(ctx, actor, case_id), attachments=list_attachments(ctx, actor, case_id),
         drafts=drafts or Drafts(), limits=LIMITS, summary=case_summary(case), may_write=policy.may_write(actor),
-        is_agent=policy.works_tasks(actor), display_value=display_value,
+        # A provider works tasks but writes no internal note: the form offers them the public reply only.
+        is_agent=policy.works_tasks(actor) and staff, display_value=display_value,
     ), status
 
 

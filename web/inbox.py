@@ -11,6 +11,7 @@ from urllib.parse import parse_qsl, quote, urlencode
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import Forbidden
 
 from engine.services.cases.tasks import (
     Scope,
@@ -140,24 +141,27 @@ def index() -> ResponseReturnValue:
 
 
 @bp.post("/tareas/<task_id>/tomar")
-@permission_required(policy.works_tasks)
+@permission_required(policy.uses_inbox)
 def claim(task_id: str) -> ResponseReturnValue:
     """Take an unassigned task of the actor's groups."""
+    _ensure_works_tasks(task_id)
     return _act("tomar", lambda: claim_task(services(), _actor(), task_id), lambda what: f"Tomó la tarea {what}.")
 
 
 @bp.post("/tareas/<task_id>/liberar")
-@permission_required(policy.works_tasks)
+@permission_required(policy.uses_inbox)
 def release(task_id: str) -> ResponseReturnValue:
     """Give the task back to its candidate groups."""
+    _ensure_works_tasks(task_id)
     return _act("liberar", lambda: release_task(services(), _actor(), task_id),
                 lambda what: f"Liberó la tarea {what}: vuelve a sus grupos candidatos.")
 
 
 @bp.post("/tareas/<task_id>/asignar")
-@permission_required(policy.works_tasks)
+@permission_required(policy.uses_inbox)
 def assign(task_id: str) -> ResponseReturnValue:
     """Reassign the task to the person in the `usuario` field."""
+    _ensure_works_tasks(task_id)
     actor, username = _actor(), request.form.get("usuario", "").strip()
     try:
         task: TaskView | None = find_open_task(services(), actor, task_id)
@@ -266,6 +270,15 @@ def _back() -> ResponseReturnValue:
     """Redirect to the list the form was sent from (only its known parameters: never elsewhere)."""
     kept: dict[str, Any] = {key: value for key, value in parse_qsl(request.form.get("volver", "")) if key in LIST_KEYS}
     return redirect(url_for("inbox.index", **kept))
+
+
+def _ensure_works_tasks(task_id: str) -> None:
+    """Readers of the inbox who work no task (auditors, coordinators) are refused (403), but a task they may not
+    see stays missing (404) first: another help desk's task ids leak nothing."""
+    actor = _actor()
+    if not policy.works_tasks(actor):
+        find_open_task(services(), actor, task_id)
+        raise Forbidden()
 
 
 def _actor() -> Actor:

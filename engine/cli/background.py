@@ -13,7 +13,8 @@ from engine.db.schema import upgrade
 from engine.services.cases.timers import fire_due_timers
 
 
-def _instant(text: str) -> datetime:
+def instant(text: str) -> datetime:
+    """An aware ISO-8601 instant from --now, or a usage error."""
     try:
         value = datetime.fromisoformat(text)
     except ValueError as exc:
@@ -36,7 +37,7 @@ def register(main: click.Group) -> None:
     @click.option("--now", "now_text", help="Instante ISO-8601 con zona (por defecto: ahora).")
     def timersrun_service(now_text: str | None) -> None:
         """Dispara todos los temporizadores vencidos a la fecha."""
-        at = _instant(now_text) if now_text else None
+        at = instant(now_text) if now_text else None
         with service_context(at) as ctx:
             fired = run_service(lambda: fire_due_timers(ctx))
         for item in fired:

@@ -11,8 +11,10 @@ from pathlib import Path
 
 import click
 
+from engine.cli.background import instant
 from engine.cli.runner import run_service, service_context
 from engine.services.helpdesks import dependencies, desks, groups, protocols, queries, transfer
+from engine.services.helpdesks.reviews import send_review_reminders
 from engine.services.helpdesks.views import HelpDeskView, ProtocolVersionView
 from engine.services.people.users import get_actor
 
@@ -218,3 +220,18 @@ def _register_protocols(mesas: click.Group) -> None:
             draft = " · con borrador" if item.has_draft else ""
             number = f" v{item.number}" if item.number else ""
             click.echo(f"{item.help_desk_code}{number}: {item.state}{review}{draft}")
+
+    @mesas.command("recordatorios")
+    @click.option("--now", "now_text", help="Instante ISO-8601 con zona (por defecto: ahora).")
+    def reminders(now_text: str | None) -> None:
+        """Envía ahora los recordatorios de revisión anual de protocolos que correspondan (cada uno una vez)."""
+        at = instant(now_text) if now_text else None
+        with service_context(at) as ctx:
+            report = run_service(lambda: send_review_reminders(ctx))
+        for item in report.sent:
+            click.echo(f"{item.help_desk_code} v{item.version} ({item.slot}): {', '.join(item.recipients)}")
+        for code, error in report.failed:
+            click.echo(f"{code}: falló: {error}", err=True)
+        click.echo(f"{len(report.sent)} recordatorio(s) en cola")
+        if report.failed:
+            raise SystemExit(1)

@@ -150,6 +150,9 @@ class Case(Base):
     process_id: Mapped[str] = mapped_column(String(200))
     ticket: Mapped[str | None] = mapped_column(String(40), unique=True, nullable=True)
     help_desk_code: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    # The protocol version the case runs on (deadlines, calendar, catalogue); null: MESA_PLAZOS as before protocols.
+    protocol_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("protocol_versions.id", name="fk_cases_protocol_version_id"), index=True, nullable=True)
     requester: Mapped[str] = mapped_column(String(80))
     subject: Mapped[str] = mapped_column(String(300), default="")
     application: Mapped[str] = mapped_column(String(200), default="")
@@ -353,3 +356,28 @@ class AdminEvent(Base):
     # No foreign key: the record outlives what it speaks of.
     help_desk_code: Mapped[str | None] = mapped_column(String(40), nullable=True)
     payload_json: Mapped[str] = mapped_column(Text)
+
+
+class DependencyHead(Base):
+    """The head of a DNP unit (jefe de dependencia): reads the cases of every help desk under it, read-only."""
+
+    __tablename__ = "dependency_heads"
+    dependency_code: Mapped[str] = mapped_column(
+        ForeignKey("dependencies.code", ondelete="CASCADE", name="fk_dependency_heads_dependency_code"),
+        primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE", name="fk_dependency_heads_user_id"), primary_key=True, index=True)
+
+
+class ReviewReminder(Base):
+    """One yearly-review reminder sent for a protocol version (procedure, policy 3); the key makes it once only."""
+
+    __tablename__ = "review_reminders"
+    __table_args__ = (UniqueConstraint("protocol_version_id", "slot", name="uq_review_reminders_version_slot"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    help_desk_code: Mapped[str] = mapped_column(String(40))
+    protocol_version_id: Mapped[int] = mapped_column(
+        ForeignKey("protocol_versions.id", ondelete="CASCADE", name="fk_review_reminders_protocol_version_id"))
+    # "antes" (30 days before), "dia" (the review date), "semana-N" (N weeks after it).
+    slot: Mapped[str] = mapped_column(String(20))
+    sent_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session
 
 from engine.config import Settings
 from engine.db.models import Case, HelpDesk, User
-from engine.helpdesk.deadlines import deadline
+from engine.helpdesk.deadlines import DeadlineRules, settings_rules
 from engine.helpdesk.escalation import propose_level2_group
+from engine.helpdesk.pinned import PinnedProtocol
 from engine.helpdesk.priority import priority_of
 from engine.helpdesk.tickets import next_ticket
 from engine.mail.outbox import queue_email
@@ -22,13 +23,18 @@ from engine.workflow.script_engine import ServiceCall
 
 @dataclass
 class EffectEnv:
-    """What a handler may touch: the step's session, its case row and instant; emails it queued."""
+    """What a handler may touch: the step's session, its case row, instant and protocol; emails it queued."""
 
     session: Session
     case: Case
     now: datetime
     settings: Settings
+    protocol: PinnedProtocol | None = None
     emails: list[str] = field(default_factory=list)
+
+    def deadlines(self) -> DeadlineRules:
+        """The case's deadline rules: its protocol version's, else MESA_PLAZOS."""
+        return self.protocol.deadlines if self.protocol else settings_rules(self.settings)
 
     def help_desk(self) -> HelpDesk | None:
         """The case's help desk row."""
@@ -50,13 +56,28 @@ def _assign_ticket(call: ServiceCall, env: EffectEnv) -> dict[str, Any]:
 
 
 def _compute_priority(call: ServiceCall, env: EffectEnv) -> dict[str, Any]:
-    name, value = priority_of(call.variables.get("impacto"), call.variables.get("urgencia"))
-    return {"prioridad": name, "prioridad_valor": value}
+    impact, urgency = call.variables.get("impacto"), call.variables.get("urgencia")
+    if env.protocol is None:
+        name, value = priority_of(impact, urgency)
+        return {"prioridad": name, "prioridad_valor": value}
+    name, value = env.protocol.priority(impact, urgency, call.variables.get("tipo"))
+    # ANS targets count from the report, on the case's own protocol version and calendar.
+    since = env.case.created_at or env.now
+    return {"prioridad": name, "prioridad_valor": value,
+            **env.protocol.service_level_due(call.variables.get("tipo"), name, since)}
 
 
 def _propose_group(call: ServiceCall, env: EffectEnv) -> dict[str, Any]:
-    group = propose_level2_group(env.session, env.case.help_desk_code, str(call.variables.get("aplicacion", "")))
-    return {"grupo_nivel2": group, "grupo_nivel2_propuesto": group}
+    application = str(call.variables.get("aplicacion", ""))
+    if env.protocol is None:
+        group = propose_level2_group(env.session, env.case.help_desk_code, application)
+        return {"grupo_nivel2": group, "grupo_nivel2_propuesto": group}
+    level2 = env.protocol.level2_group(application)
+    outputs: dict[str, Any] = {"grupo_nivel2": level2, "grupo_nivel2_propuesto": level2}
+    level3 = env.protocol.level3_group(application)
+    if level3:  # preselected in the level-2 form should the case need level 3
+        outputs.update(grupo_nivel3=level3, grupo_nivel3_propuesto=level3)
+    return outputs
 
 
 def _email(template: str, *, sets_deadline: str | None = None, shows_deadline: str | None = None) -> Handler:
@@ -65,7 +86,7 @@ def _email(template: str, *, sets_deadline: str | None = None, shows_deadline: s
     def handler(call: ServiceCall, env: EffectEnv) -> dict[str, Any]:
         outputs: dict[str, Any] = {}
         if sets_deadline:
-            due = deadline(env.settings, sets_deadline, env.now)
+            due = env.deadlines().due(sets_deadline, env.now)
             outputs[f"vence_{sets_deadline}"] = due.isoformat()
         user = env.requester()
         recipient = user.email if user else _contact_email(call.variables)

@@ -85,7 +85,8 @@ class ProtocolDocument:
             "formato": FORMAT,
             "catalogo": {"grupo_nivel2_por_defecto": self.catalogue.default_level2_group, "servicios": [
                 {"nombre": s.name, "descripcion": s.description, "grupo_nivel2": s.level2_group,
-                 "grupo_nivel3": s.level3_group} for s in self.catalogue.services]},
+                 "grupo_nivel3": s.level3_group} for s in self.catalogue.services],
+                "permite_otra": self.catalogue.allows_other},
             "canales": {name: {"habilitado": c.enabled, "contacto": c.contact} for name, c in self.channels.items()},
             "prioridades": {
                 "matriz": {i: {u: self.priority_matrix[i, u] for u in URGENCIES} for i in IMPACTS},

@@ -74,7 +74,8 @@ def _rows(before: dict[str, Row], after: dict[str, Row]) -> tuple[RowDiff, ...]:
 
 def tables(document: ProtocolDocument) -> dict[str, dict[str, Row]]:
     """The document as keyed rows of texts, per table."""
-    catalogue = {"(cualquier otra aplicación)": {"grupo_nivel2": document.catalogue.default_level2_group}}
+    catalogue = {"(cualquier otra aplicación)": {"grupo_nivel2": document.catalogue.default_level2_group,
+                                                 "se ofrece": "sí" if document.catalogue.allows_other else "no"}}
     catalogue |= {s.name: {"descripcion": s.description, "grupo_nivel2": s.level2_group,
                            "grupo_nivel3": s.level3_group or "-"} for s in document.catalogue.services}
     people = {f"nivel {g.level} · {g.name}": {"externo": _yes(g.external), "miembros": ", ".join(g.members) or "-"}

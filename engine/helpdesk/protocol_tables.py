@@ -43,10 +43,14 @@ class Service:
 
 @dataclass(frozen=True)
 class Catalogue:
-    """The services and the escalation matrix; unknown applications go to the default level-2 group."""
+    """The services and the escalation matrix; unknown applications go to the default level-2 group.
+
+    `allows_other`: the start form offers 'otra' besides the services (true by default, as before catalogues).
+    """
 
     default_level2_group: str
     services: tuple[Service, ...]
+    allows_other: bool = True
 
 
 @dataclass(frozen=True)
@@ -97,10 +101,11 @@ class People:
 
 def read_catalogue(reader: Reader, value: Any, path: str, groups: GroupLevels | None) -> Catalogue | None:
     """The catalogue; with `groups`, each named group must be one of the help desk's at the right level."""
-    raw = reader.mapping(value, path, ("grupo_nivel2_por_defecto", "servicios"))
+    raw = reader.mapping(value, path, ("grupo_nivel2_por_defecto", "servicios"), ("permite_otra",))
     if raw is None:
         return None
     before = len(reader.problems)
+    allows_other = reader.flag(raw.get("permite_otra", True), join(path, "permite_otra"))
     default = _group(reader, raw.get("grupo_nivel2_por_defecto"), join(path, "grupo_nivel2_por_defecto"), 2, groups)
     services: list[Service] = []
     seen: set[str] = set()
@@ -111,9 +116,9 @@ def read_catalogue(reader: Reader, value: Any, path: str, groups: GroupLevels | 
                 reader.fail(join(join(path, "servicios"), n), f"el servicio '{service.name}' está repetido")
             seen.add(application_key(service.name))
             services.append(service)
-    if len(reader.problems) > before or default is None:
+    if len(reader.problems) > before or default is None or allows_other is None:
         return None
-    return Catalogue(default, tuple(services))
+    return Catalogue(default, tuple(services), allows_other)
 
 
 def _read_service(reader: Reader, value: Any, path: str, groups: GroupLevels | None) -> Service | None:

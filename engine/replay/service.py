@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from engine.db.audit import verify_case
 from engine.db.models import Case, CaseEvent, Deployment, InboxTask
-from engine.helpdesk.deadlines import expression_functions
+from engine.helpdesk.deadlines import DeadlineRules, expression_functions, recorded_functions, settings_rules
 from engine.replay.check import INITIAL_STATE, CaseReplay
 from engine.replay.story import StoryStep, story_of
 from engine.services.context import DeployedProcess, ServiceContext
@@ -20,7 +20,7 @@ from engine.services.errors import ForbiddenError, NotFoundError, ProcessError
 from engine.services.people import policy
 from engine.services.people.enforce import ensure_can_view
 from engine.services.views import Actor, EventView
-from engine.workflow.replay import START, Replayer
+from engine.workflow.replay import START, RecordedStep, Replayer
 
 BATCH = 200
 
@@ -168,11 +168,24 @@ def _case_replay(ctx: ServiceContext, session: Session, case: Case, story: list[
     """A replay on the version the story says the case started on (migrations move it later)."""
     first, problem = _start_deployment(session, case, story)
     process = ctx.specs.get(session, first).process
-    replayer = Replayer(process, lambda at: expression_functions(ctx.settings, at), INITIAL_STATE)
+    protocol = ctx.protocol_of(session, case.protocol_version_id)
+    replayer = Replayer(process, _step_functions(protocol.deadlines if protocol else settings_rules(ctx.settings)),
+                        INITIAL_STATE)
     run = CaseReplay(replayer, first, lambda deployment_id: ctx.specs.get(session, deployment_id).process)
     if problem:
         run.halt(story[0].seq, problem)
     return run
+
+
+def _step_functions(rules: DeadlineRules) -> Callable[[RecordedStep], Mapping[str, Callable[..., Any]]]:
+    """plazo() as each step recorded it; steps recorded before deadlines were (no key) recount with `rules`."""
+
+    def functions(step: RecordedStep) -> Mapping[str, Callable[..., Any]]:
+        if step.deadlines is not None:
+            return recorded_functions(step.deadlines)
+        return expression_functions(rules, step.at)
+
+    return functions
 
 
 def _start_deployment(session: Session, case: Case, story: list[StoryStep]) -> tuple[int, str | None]:

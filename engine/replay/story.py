@@ -58,6 +58,7 @@ class StoryStep:
             data=dict(self.lead.payload.get("data") or {}) if kind in (START, TASK) else {},
             services=tuple(RecordedService(e.element_id or "", str(e.payload.get("topic", "")),
                                            dict(e.payload.get("outputs") or {})) for e in self.services),
+            deadlines=dict(deadlines) if isinstance(deadlines := self.lead.payload.get("deadlines"), dict) else None,
         )
 
 

@@ -1,4 +1,4 @@
-"""The services' surroundings: database, settings, clock, topic handlers and the parsed-spec cache."""
+"""The services' surroundings: database, settings, clock, topic handlers, the parsed-spec and protocol caches."""
 
 from __future__ import annotations
 
@@ -11,11 +11,13 @@ from sqlalchemy.orm import Session
 
 from engine.clock import Clock, SystemClock
 from engine.config import Settings
-from engine.db.models import Deployment
+from engine.db.models import Deployment, ProtocolVersion
 from engine.db.session import Database
 from engine.deployment.rules import form_id_from_attributes
 from engine.forms import FormSchema, load_form
 from engine.helpdesk.effects import DEFAULT_HANDLERS, Handler
+from engine.helpdesk.pinned import PinnedProtocol
+from engine.helpdesk.protocol import ProtocolDocument
 from engine.services.errors import NotFoundError, StoredStateError
 from engine.workflow.facade import ProcessSpec, StoredFormatError
 
@@ -80,6 +82,28 @@ def load_deployed(row: Deployment) -> DeployedProcess:
     )
 
 
+class ProtocolCache:
+    """Parsed protocol versions by id; only published versions are pinned, and those never change."""
+
+    def __init__(self) -> None:
+        self._entries: dict[int, PinnedProtocol] = {}
+        self._lock = threading.Lock()
+
+    def get(self, session: Session, version_id: int, settings: Settings) -> PinnedProtocol:
+        """The version's rules, parsing its document on first use."""
+        entry = self._entries.get(version_id)
+        if entry is not None:
+            return entry
+        row = session.get(ProtocolVersion, version_id)
+        if row is None or row.number is None:
+            raise StoredStateError(f"la versión de protocolo {version_id} no existe o no fue publicada")
+        document = ProtocolDocument.from_dict(json.loads(row.document_json))
+        entry = PinnedProtocol.of(row.id, row.number, row.help_desk_code, document, settings.timezone)
+        with self._lock:
+            self._entries.setdefault(version_id, entry)
+        return self._entries[version_id]
+
+
 @dataclass
 class ServiceContext:
     """Handed to every service call; one per process (web app, scheduler, CLI)."""
@@ -89,6 +113,11 @@ class ServiceContext:
     clock: Clock = field(default_factory=SystemClock)
     handlers: dict[str, Handler] = field(default_factory=lambda: dict(DEFAULT_HANDLERS))
     specs: SpecCache = field(default_factory=SpecCache)
+    protocols: ProtocolCache = field(default_factory=ProtocolCache)
+
+    def protocol_of(self, session: Session, version_id: int | None) -> PinnedProtocol | None:
+        """The rules of a pinned protocol version (None: the case runs on MESA_PLAZOS and the defaults)."""
+        return self.protocols.get(session, version_id, self.settings) if version_id is not None else None
 
     @property
     def topics(self) -> frozenset[str]:

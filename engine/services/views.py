@@ -19,17 +19,22 @@ class Role(StrEnum):
     AGENT = "agente"
     OWNER = "dueno"
     AUDITOR = "auditor"
+    # Manages the protocol of the help desks linked to them and follows up their cases (the procedure's
+    # "coordinador de grupo o jefe de dependencia").
+    COORDINATOR = "coordinador"
     ADMIN = "admin"
     SYSTEM = "sistema"
 
 
 @dataclass(frozen=True)
 class Actor:
-    """Who acts: user name, role and group names."""
+    """Who acts: user name, role and group names; `external` when every group of theirs is a provider's."""
 
     username: str
     role: Role
     groups: frozenset[str] = frozenset()
+    # Providers and outside bodies (policy 1) are not DNP staff: they never read internal notes or working data.
+    external: bool = False
 
     def __post_init__(self) -> None:
         # Stored roles are plain strings: make them a Role here so an unknown one fails at once, not in a check.

@@ -11,9 +11,11 @@ from engine.db.models import HelpDesk, User
 from engine.db.schema import upgrade
 from engine.deployment import SourceFile
 from engine.services.context import ServiceContext
+from engine.services.helpdesks.desks import add_coordinator
 from engine.services.people.desks import HelpDeskSpec
 from engine.services.people.users import add_user
 from engine.services.processes.deploy import DeploymentView, deploy
+from engine.services.views import SYSTEM
 from engine.setup.demo_desks import INVERSIONES, TI, publish_protocols, seed_dependencies, seed_desk
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -47,7 +49,11 @@ DEMO_USERS = (
     DemoUser("auditor", "auditor", (), "Aura Auditora"),
     DemoUser("dueno", "dueno", (), "Diego Dueño del Proceso"),
     DemoUser("admin", "admin", (), "Adriana Administradora"),
+    DemoUser("coordinador_ti", "coordinador", (), "Camila Coordinadora TI"),
+    DemoUser("proveedor", "agente", ("ti-nivel3-proveedor",), "Pablo Proveedor Externo"),
 )
+# Demo coordinators and the help desk each one coordinates.
+DEMO_COORDINATORS = {"coordinador_ti": TI.desk.code}
 
 
 def process_files(bpmn_dir: Path = BPMN_DIR, forms_dir: Path = FORMS_DIR) -> list[tuple[SourceFile, list[SourceFile]]]:
@@ -76,6 +82,8 @@ def seed_demo(ctx: ServiceContext) -> list[DemoUser]:
         if user.username not in existing:
             add_user(ctx, user.username, f"{user.username}@demo.mesa.local", user.role, groups=user.groups,
                      password=user.username, full_name=user.full_name)
+            if user.username in DEMO_COORDINATORS:
+                add_coordinator(ctx, SYSTEM, DEMO_COORDINATORS[user.username], user.username)
     if not has_desk:
         publish_protocols(ctx)
     return list(DEMO_USERS)

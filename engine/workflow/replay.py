@@ -15,7 +15,6 @@ from engine.workflow.script_engine import SafeScriptEngine, ServiceCall
 
 START, TASK, TIMER, MIGRATE = "case.started", "task.completed", "timer.fired", "case.migrated"
 ServiceKey = tuple[str, str]
-Functions = Callable[[datetime], Mapping[str, Callable[..., Any]]]
 
 
 @dataclass(frozen=True)
@@ -36,6 +35,11 @@ class RecordedStep:
     element_id: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
     services: tuple[RecordedService, ...] = ()
+    deadlines: dict[str, Any] | None = None  # plazo() values as recorded; None in events older than recording
+
+
+# The expression functions a recorded step runs with (its instant and recorded deadlines are on the step).
+Functions = Callable[[RecordedStep], Mapping[str, Callable[..., Any]]]
 
 
 @dataclass(frozen=True)
@@ -94,7 +98,7 @@ class Replayer:
     def run(self, step: RecordedStep) -> ReplayedStep:
         """Apply one recorded step; raises WorkflowFailure/ExpressionError/ReplayHaltedError when it cannot."""
         outputs = _RecordedOutputs(step.services)
-        self.engine.functions = dict(self.functions(step.at))
+        self.engine.functions = dict(self.functions(step))
         self.engine.services = outputs
         log = StepLog()
         completed = self._apply(step, log)

@@ -30,9 +30,10 @@ from tests.conftest import make_settings
 from tests.helpers import COMPLETE_INFO, COMPLETE_REVIEW, ESCALATE, INCOMPLETE_REVIEW, REPORT, REVIEW
 
 REVIEW_NAME = "Revisar y registrar caso"
-APPLICATIONS = (*DEMO_LEVEL2, "Impresión", "Portal web", "Nómina", "Intranet")
+# The ti catalogue and 'otra' (an application outside it); the channels its demo protocol enables.
+APPLICATIONS = (*DEMO_LEVEL2, "otra")
 TYPES = ("incidencia", "peticion", "problema")
-CHANNELS = ("portal", "correo", "telefono", "presencial")
+CHANNELS = ("portal", "correo", "telefono")
 SUBJECTS = ("No carga el tablero de control", "Error al iniciar sesión", "Lentitud al generar reportes",
             "No llegan las notificaciones", "Solicitud de acceso nuevo", "Falla al adjuntar archivos")
 # Where each case of a block of ten stops: the first step's outcome by index modulo 10.

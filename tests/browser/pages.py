@@ -228,6 +228,17 @@ class FormJs:
         field.locator(".fjs-dropdownlist-item").filter(has_text=re.compile(rf"^{re.escape(option)}$")).click()
         expect(field.locator(".fjs-select-display")).to_have_text(option)
 
+    def search(self, label: str, option: str) -> None:
+        """Pick an option of a searchable form-js select: type it, click the match, check what it shows."""
+        field = self.field(label)
+        field.locator("input.fjs-input").fill(option)
+        field.locator(".fjs-dropdownlist-item").filter(has_text=re.compile(rf"^{re.escape(option)}$")).click()
+        expect(field.locator("input.fjs-input")).to_have_value(option)
+
+    def shows_options_of(self, desk: str) -> None:
+        """Wait until the start form shows the chosen help desk's catalogue and channels (forms.js re-imports it)."""
+        expect(self.page.locator(f"[data-form-viewer][data-form-desk='{desk}']")).to_have_count(1)
+
     def shows(self, label: str) -> Locator:
         """What a select displays (the chosen option's label, or the placeholder)."""
         return self.field(label).locator(".fjs-select-display")
@@ -257,7 +268,8 @@ class FormJs:
 def fill_report(form: FormJs, report: Mapping[str, str]) -> None:
     """The start form as a requester fills it (the data of tests.helpers.REPORT; options by their labels)."""
     form.choose("Mesa de ayuda", REPORT_OPTIONS["mesa"][report["mesa"]])
-    form.fill("Aplicación o servicio", report["aplicacion"])
+    form.shows_options_of(report["mesa"])
+    form.search("Aplicación o servicio", report["aplicacion"])
     form.choose("Tipo de solicitud", REPORT_OPTIONS["tipo"][report["tipo"]])
     form.fill("Asunto", report["asunto"])
     form.fill("Descripción", report["descripcion"])

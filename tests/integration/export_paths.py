@@ -33,6 +33,7 @@ from tests.helpers import (
     SOLVE_AT_LEVEL3,
     VALIDATE,
     Walker,
+    publish_default_protocol,
     walk_to_level2,
     walk_to_ticket,
 )
@@ -136,8 +137,9 @@ def _happy_with_assignments(ctx: ServiceContext) -> int:
 def _other_help_desk_case(ctx: ServiceContext) -> int:
     add_help_desk(ctx, HelpDeskSpec(code="rrhh", name="Mesa de Talento Humano", ticket_prefix="TH",
                                     level1_group="rrhh-nivel1", level2_default_group="rrhh-nivel2"))
+    publish_default_protocol(ctx, "rrhh")  # an empty catalogue: the case is about 'otra'
     walk = Walker(ctx)
-    walk.start({**REPORT, "mesa": "rrhh"})
+    walk.start({**REPORT, "mesa": "rrhh", "aplicacion": "otra"})
     return _id(walk)
 
 

@@ -40,12 +40,12 @@ def test_scopes_mine_groups_all(ctx: ServiceContext) -> None:
 
 
 def test_filters_and_sorting(ctx: ServiceContext) -> None:
-    first = _reported(ctx, asunto="Impresora sin tóner", aplicacion="Impresión")
+    first = _reported(ctx, asunto="Buzón de correo lleno", aplicacion="Correo electrónico")
     second = _reported(ctx, asunto="VPN no conecta", aplicacion="VPN")
     agent = get_actor(ctx, "nivel1")
     assert [t.case_subject for t in tasks.list_tasks(ctx, agent, "all", TaskFilter(text="vpn"))] == ["VPN no conecta"]
-    assert [t.application for t in tasks.list_tasks(ctx, agent, "all", TaskFilter(application="Impresión"))] == [
-        "Impresión"]
+    by_application = tasks.list_tasks(ctx, agent, "all", TaskFilter(application="Correo electrónico"))
+    assert [t.application for t in by_application] == ["Correo electrónico"]
     assert tasks.list_tasks(ctx, agent, "all", TaskFilter(help_desk="otra")) == []
     assert len(tasks.list_tasks(ctx, agent, "all", TaskFilter(state="en revisión"))) == 2
     complete_task(ctx, agent, first.task().id, COMPLETE_REVIEW)  # priority 70 on 'Escalar a nivel 2'

@@ -11,9 +11,11 @@ from engine.db.models import User
 from engine.services.cases import start as cases
 from engine.services.context import ServiceContext
 from engine.services.errors import NotFoundError
+from engine.services.helpdesks.protocols import create_draft, publish, update_draft
 from engine.services.inbox.queries import Choice, Person, candidate_people, filter_choices, find_open_task
 from engine.services.people.desks import HelpDeskSpec, add_help_desk
 from engine.services.people.users import add_user, get_actor
+from engine.services.views import SYSTEM
 from tests.helpers import COMPLETE_REVIEW, INCOMPLETE_REVIEW, REPORT, Walker
 
 TI = Choice("ti", "Mesa de ayuda de Tecnologías de la Información")
@@ -30,6 +32,10 @@ def _report(ctx: ServiceContext, **changes: str) -> Walker:
 def two_desks(ctx: ServiceContext) -> ServiceContext:
     """The demo help desk and a second one (rh) whose agents see none of the first."""
     add_help_desk(ctx, HelpDeskSpec("rh", "Mesa de Talento Humano", "RH", "rh-nivel1", "rh-nivel2"))
+    protocol = create_draft(ctx, SYSTEM, "rh").document.to_dict()  # requesters report to desks with a protocol
+    protocol["catalogo"]["servicios"] = [{"nombre": "Nómina", "descripcion": "", "grupo_nivel2": "rh-nivel2"}]
+    update_draft(ctx, SYSTEM, "rh", protocol)
+    publish(ctx, SYSTEM, "rh")
     add_user(ctx, "rh1", "rh1@example.org", "agente", groups=["rh-nivel1"])
     return ctx
 
@@ -37,17 +43,17 @@ def two_desks(ctx: ServiceContext) -> ServiceContext:
 def test_filter_choices_come_from_the_tasks_the_actor_may_see(two_desks: ServiceContext) -> None:
     ctx = two_desks
     _report(ctx, aplicacion="VPN")
-    _report(ctx, aplicacion="correo").complete("nivel1", INCOMPLETE_REVIEW)
+    _report(ctx, aplicacion="Correo electrónico").complete("nivel1", INCOMPLETE_REVIEW)
     _report(ctx, mesa="rh", aplicacion="Nómina")
     nivel1 = filter_choices(ctx, get_actor(ctx, "nivel1"))
     assert nivel1.help_desks == (TI,)
-    assert nivel1.applications == (Choice("correo", "correo"), Choice("VPN", "VPN"))
+    assert nivel1.applications == (Choice("Correo electrónico", "Correo electrónico"), Choice("VPN", "VPN"))
     assert nivel1.states == (Choice("en revisión", "en revisión"),
                              Choice("pendiente de información", "pendiente de información"))
     assert nivel1.help_desk_names() == {"ti": TI.label}
     auditor = filter_choices(ctx, get_actor(ctx, "auditor"))
     assert auditor.help_desks == (TI, RH)
-    assert [c.value for c in auditor.applications] == ["correo", "Nómina", "VPN"]
+    assert [c.value for c in auditor.applications] == ["Correo electrónico", "Nómina", "VPN"]
     assert filter_choices(ctx, get_actor(ctx, "rh1")).help_desks == (RH,)
     assert filter_choices(ctx, get_actor(ctx, "solicitante")).help_desks == (TI, RH)  # their own cases' tasks
 
@@ -55,7 +61,7 @@ def test_filter_choices_come_from_the_tasks_the_actor_may_see(two_desks: Service
 def test_find_open_task_answers_only_for_visible_open_tasks(two_desks: ServiceContext) -> None:
     ctx = two_desks
     task_id = _report(ctx).task().id
-    other = _report(ctx, mesa="rh").task().id
+    other = _report(ctx, mesa="rh", aplicacion="Nómina").task().id
     nivel1 = get_actor(ctx, "nivel1")
     found = find_open_task(ctx, nivel1, task_id)
     assert (found.id, found.name, found.candidate_groups, found.help_desk_code) == (

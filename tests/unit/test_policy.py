@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 
-from engine.services.errors import ConflictError, ForbiddenError
+from engine.services.errors import ConflictError, ForbiddenError, NotFoundError
+from engine.services.helpdesks.reviews import reminder_slot
 from engine.services.people import policy
 from engine.services.people.readable import PUBLIC_PAYLOAD, REQUESTER_FIELDS, readable_case
 from engine.services.views import SYSTEM, Actor, CaseView, EventView, Role, TaskView
@@ -95,3 +96,77 @@ def test_a_requester_reads_the_summary_and_the_public_history_only() -> None:
 
 def test_the_case_pages_summary_is_what_requesters_may_read() -> None:
     assert {key for key, _ in SUMMARY_KEYS} <= REQUESTER_FIELDS
+
+
+COORDINATOR = Actor("coordinador_ti", Role.COORDINATOR)
+PROVIDER = Actor("proveedor", Role.AGENT, frozenset({"ti-nivel3-proveedor"}), external=True)
+LEVEL3 = replace(REVIEW, id="t3", element_id="Activity_SolucionarEscalado", candidate_groups=("ti-nivel3-proveedor",))
+
+
+def test_coordinators_follow_up_read_only() -> None:
+    assert policy.may_view_case(COORDINATOR, "sofia", "ti", desks={"ti"}, tasks=[REVIEW])
+    assert not policy.may_view_case(COORDINATOR, "sofia", "inversiones", desks={"ti"}, tasks=[REVIEW])
+    for refusal in (policy.claim_refusal, policy.release_refusal, policy.assign_refusal, policy.complete_refusal):
+        assert str(refusal(COORDINATOR, replace(REVIEW, assignee="nivel1"))) == policy.FOLLOW_UP_ONLY
+    for visibility in ("public", "internal"):
+        assert str(policy.comment_refusal(COORDINATOR, visibility)) == policy.FOLLOW_UP_ONLY
+        assert str(policy.upload_refusal(COORDINATOR, visibility)) == policy.FOLLOW_UP_ONLY
+    assert policy.start_refusal(COORDINATOR, None) is not None and not policy.may_report(COORDINATOR)
+    assert policy.sees_internal(COORDINATOR) and policy.uses_inbox(COORDINATOR) and not policy.works_tasks(COORDINATOR)
+
+
+def test_which_help_desks_an_actor_reads_whole() -> None:
+    relations = {"member_of": {"ti"}, "coordinated": {"inversiones"}, "headed": {"rh"}}
+    assert policy.case_desks(AGENT, **relations) == {"ti", "inversiones", "rh"}
+    assert policy.case_desks(COORDINATOR, **relations) == {"inversiones", "rh"}  # not a member's desk: no groups
+    assert policy.case_desks(PROVIDER, **relations) == set()  # only what was escalated to them
+    assert policy.case_desks(REQUESTER, **relations) == set()
+
+
+def test_providers_see_only_what_was_escalated_to_them_and_nothing_internal() -> None:
+    assert not policy.may_view_case(PROVIDER, "sofia", "ti", tasks=[REVIEW])
+    assert policy.may_view_case(PROVIDER, "sofia", "ti", tasks=[REVIEW, replace(LEVEL3, completed_at=T)])
+    assert not policy.sees_internal(PROVIDER) and policy.sees_internal(AGENT)
+    assert isinstance(policy.comment_refusal(PROVIDER, "internal"), ForbiddenError)
+    assert policy.comment_refusal(PROVIDER, "public") is None
+    assert isinstance(policy.upload_refusal(PROVIDER, "internal"), ForbiddenError)
+    assert policy.may_open_task(PROVIDER, LEVEL3) and not policy.may_open_task(PROVIDER, REVIEW)
+    assert policy.may_claim(PROVIDER, LEVEL3) and policy.may_complete(PROVIDER, LEVEL3)
+
+
+def test_a_provider_reads_the_escalation_but_not_the_notes() -> None:
+    case = _case(data={"asunto": "x", "impacto": "alto", "motivo_escalamiento": "índice",
+                       "observaciones_nivel1": "usuario insistente"})
+    shown = readable_case(PROVIDER, case)
+    assert shown.data == {"asunto": "x", "impacto": "alto", "motivo_escalamiento": "índice"}
+    assert [e.seq for e in shown.history] == [1, 4]  # no internal note, no automatic step
+
+
+def test_cases_of_other_processes_follow_the_camunda_rules() -> None:
+    task = replace(REVIEW, candidate_groups=("compras",), candidate_users=("pedro",))
+    for actor, sees in ((AGENT, False), (Actor("pedro", Role.AGENT), True), (COORDINATOR, False),
+                        (Actor("x", Role.AGENT, frozenset({"compras"})), True), (OWNER, True), (AUDITOR, True)):
+        assert policy.may_view_case(actor, "sofia", None, desks={"ti"}, tasks=[task]) is sees, actor.username
+    assert policy.may_view_case(AGENT, "sofia", None, tasks=[replace(task, assignee="nivel1")])
+    assert policy.may_view_case(REQUESTER, "sofia", None)
+
+
+def test_help_desks_are_managed_by_admins_and_their_coordinators() -> None:
+    assert policy.may_manage_desk(ADMIN, "ti", coordinated=()) and policy.may_manage_desk(SYSTEM, "x", coordinated=())
+    assert policy.may_manage_desk(COORDINATOR, "ti", coordinated={"ti"})
+    assert not policy.may_manage_desk(COORDINATOR, "inversiones", coordinated={"ti"})
+    assert not policy.may_manage_desk(AUDITOR, "ti", coordinated={"ti"})
+    assert isinstance(policy.manage_desk_refusal(COORDINATOR, coordinated={"ti"}, code="inversiones"), NotFoundError)
+    assert str(policy.manage_desk_refusal(AUDITOR, coordinated=(), code="ti")) == policy.READ_ONLY
+    assert policy.may_read_desk(COORDINATOR, "rh", coordinated=(), headed={"rh"})
+    assert policy.may_read_desk(AUDITOR, "rh", coordinated=(), headed=())
+    assert not policy.may_read_desk(COORDINATOR, "rh", coordinated={"ti"}, headed=())
+    assert policy.administer_refusal(ADMIN) is None and policy.administer_refusal(COORDINATOR) is not None
+    assert policy.may_head_dependency(Role.COORDINATOR) and not policy.may_head_dependency(Role.AGENT)
+
+
+@pytest.mark.parametrize(("today", "slot"), [
+    ("2027-10-01", None), ("2027-10-02", "antes"), ("2027-10-31", "antes"), ("2027-11-01", "dia"),
+    ("2027-11-07", "dia"), ("2027-11-08", "semana-1"), ("2027-11-15", "semana-2")])
+def test_review_reminder_slots(today: str, slot: str | None) -> None:
+    assert reminder_slot(date(2027, 11, 1), date.fromisoformat(today)) == slot

@@ -21,7 +21,7 @@ from engine.services.people.desks import HelpDeskSpec, add_help_desk
 from engine.services.people.users import add_user, get_actor
 from engine.workflow import runtime
 from tests.conftest import T0
-from tests.helpers import COMPLETE_REVIEW, INCOMPLETE_REVIEW, REPORT, Walker
+from tests.helpers import COMPLETE_REVIEW, INCOMPLETE_REVIEW, REPORT, Walker, publish_default_protocol
 from tests.web.conftest import login, make_app, post
 from web.inbox import Badge, due_badge, priority_badge
 
@@ -291,7 +291,8 @@ def test_administrators_reassign_to_anyone_by_name(desk: Desk) -> None:
 @pytest.mark.parametrize("action", ["tomar", "liberar", "asignar"])
 def test_unknown_or_hidden_tasks_are_404(ctx: ServiceContext, action: str) -> None:
     add_help_desk(ctx, HelpDeskSpec("rh", "Mesa de Talento Humano", "RH", "rh-nivel1", "rh-nivel2"))
-    hidden = _report(ctx, mesa="rh").task().id
+    publish_default_protocol(ctx, "rh")
+    hidden = _report(ctx, mesa="rh", aplicacion="otra").task().id
     client = make_app(ctx).test_client()
     login(client, "nivel1")
     for task_id in ("no-existe", hidden):

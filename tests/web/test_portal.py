@@ -41,7 +41,7 @@ def test_start_form_page_renders_the_deployed_form_for_form_js(client: FlaskClie
     payload = form_payload(page.text, "reporte")
     assert payload["schema"]["id"] == "reportar_caso"
     assert {c["key"] for c in payload["schema"]["components"]} >= {"mesa", "asunto", "descripcion"}
-    assert payload["data"]["canal"] == "portal"  # the form's defaultValue
+    assert payload["data"]["canal"] == "portal"  # the start options' default channel
     assert payload["data"]["mesas"] == [  # the demo's active help desks, by name
         {"label": "Mesa de ayuda de Inversiones y Finanzas Públicas", "value": "inversiones"},
         {"label": "Mesa de ayuda de Tecnologías de la Información", "value": "ti"}]

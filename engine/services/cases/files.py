@@ -59,7 +59,6 @@ def storage_dir(ctx: ServiceContext) -> Path:
 def add_attachment(ctx: ServiceContext, actor: Actor, case_id: int, filename: str, content: bytes,
                    visibility: str = "public") -> AttachmentView:
     """Check and store a file for a case; the bytes are written before the row and removed if it fails."""
-    policy.ensure(policy.upload_refusal(actor, visibility))
     name, content_type = _checked(filename, content)
     now = ctx.clock.now()
     storage = uuid.uuid4().hex
@@ -70,7 +69,9 @@ def add_attachment(ctx: ServiceContext, actor: Actor, case_id: int, filename: st
     try:
         with ctx.db.write() as session:
             case = lock_case(session, case_id)
+            # A case the actor may not see is missing (404) before any rule about what they may write is told.
             ensure_can_view(session, actor, case)
+            policy.ensure(policy.upload_refusal(actor, visibility))
             row = Attachment(id=str(uuid.uuid4()), case_id=case.id, uploaded_by=actor.username, filename=name,
                              content_type=content_type, size=len(content), visibility=visibility,
                              sha256=hashlib.sha256(content).hexdigest(), storage_name=storage, created_at=now)

@@ -41,11 +41,12 @@ def add_comment(ctx: ServiceContext, actor: Actor, case_id: int, body: str,
         raise FormValidationError({"body": [f"Escriba entre 1 y {MAX_COMMENT} caracteres."]})
     if visibility not in ("internal", "public"):
         raise FormValidationError({"visibility": ["Use 'internal' o 'public'."]})
-    policy.ensure(policy.comment_refusal(actor, visibility))
     now = ctx.clock.now()
     with ctx.db.write() as session:
         case = lock_case(session, case_id)
+        # A case the actor may not see is missing (404) before any rule about what they may write is told.
         ensure_can_view(session, actor, case)
+        policy.ensure(policy.comment_refusal(actor, visibility))
         comment = CaseComment(case_id=case.id, author=actor.username, visibility=visibility, body=text,
                               created_at=now)
         session.add(comment)

@@ -6,19 +6,20 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from engine.db.models import Case, Deployment, InboxTask, TaskCandidate
+from engine.db.models import Case, Deployment, InboxTask
 from engine.forms import default_values
 from engine.services.cases.caseview import case_view
-from engine.services.cases.lookups import form_options, option_labels
+from engine.services.cases.lookups import form_options, option_labels, start_options
 from engine.services.cases.start import MAIN_PROCESS, latest_deployment, start_form_of
 from engine.services.cases.stepping import deployed_of, load_workflow
 from engine.services.context import ServiceContext
 from engine.services.errors import NotFoundError
 from engine.services.people import policy
-from engine.services.people.enforce import actor_help_desks, ensure_can_view, ensure_can_view_task
+from engine.services.people.enforce import ensure_can_view, ensure_can_view_task
+from engine.services.people.visibility import visible_cases
 from engine.services.views import Actor, CaseView, TaskView
 from engine.workflow.script_engine import SafeScriptEngine
 
@@ -79,17 +80,8 @@ def _visible_cases(session: Session, actor: Actor, mine: bool) -> Select[tuple[C
     query = select(Case)
     if mine or policy.sees_only_own_cases(actor):
         return query.where(Case.requester == actor.username)
-    if policy.reads_all_cases(actor):
-        return query
-    desks = actor_help_desks(session, actor)
-    worked = select(InboxTask.case_id).where(or_(InboxTask.assignee == actor.username,
-                                                 InboxTask.completed_by == actor.username))
-    candidate = select(InboxTask.case_id).join(TaskCandidate, TaskCandidate.task_id == InboxTask.id).where(
-        InboxTask.completed_at.is_(None), or_(
-        (TaskCandidate.kind == "group") & TaskCandidate.name.in_(actor.groups or {""}),
-        (TaskCandidate.kind == "user") & (TaskCandidate.name == actor.username)))
-    return query.where(or_(Case.requester == actor.username, Case.help_desk_code.in_(desks),
-                           Case.id.in_(worked), Case.id.in_(candidate)))
+    visible = visible_cases(session, actor)
+    return query if visible is None else query.where(visible)
 
 
 def task_detail(ctx: ServiceContext, actor: Actor, task_id: str) -> TaskDetail:
@@ -132,7 +124,7 @@ def start_screen(ctx: ServiceContext, process_id: str = MAIN_PROCESS) -> StartSc
         _, form = start_form_of(deployed)
         screen = FormScreen(None, None, {})
         if form is not None:
-            screen = FormScreen(form.id, form.raw, {**default_values(form, {}), **form_options(session, form, {})})
+            screen = FormScreen(form.id, form.raw, {**default_values(form, {}), **start_options(ctx, session, form)})
         return StartScreen(process_id, deployment.version, deployment.name, screen)
 
 

@@ -12,8 +12,15 @@ from sqlalchemy.orm import Session
 from engine.db.audit import NewEvent
 from engine.db.models import Case, Deployment, HelpDesk, InboxTask, User
 from engine.forms import FormSchema, validate_submission
+from engine.helpdesk.pinned import PinnedProtocol
 from engine.services.cases.caseview import case_view
-from engine.services.cases.lookups import form_options, option_labels
+from engine.services.cases.lookups import (
+    desk_field_errors,
+    form_options,
+    option_labels,
+    published_protocol,
+    routing_errors,
+)
 from engine.services.cases.stepping import Step, deployed_of, lock_case
 from engine.services.context import DeployedProcess, ServiceContext
 from engine.services.errors import ConflictError, FormValidationError, NotFoundError
@@ -36,8 +43,11 @@ def start_case(ctx: ServiceContext, actor: Actor, data: Mapping[str, Any], *, pr
         deployment = latest_deployment(session, process_id)
         deployed = ctx.specs.get(session, deployment.id)
         start_id, form = start_form_of(deployed)
-        variables = _validated(session, form, data, {}, None) if form else {}
+        # The requester's desk decides the options (its catalogue and channels) and the protocol the case runs on.
+        protocol = published_protocol(ctx, session, _desk_code(data))
+        variables = _validated(session, form, data, {}, None, protocol) if form else {}
         desk = _help_desk(session, variables)
+        protocol = protocol if desk is not None else None
         owner = requester or actor.username
         initiator = deployed.camunda(start_id).get("initiator") if start_id else None
         if initiator:
@@ -46,6 +56,7 @@ def start_case(ctx: ServiceContext, actor: Actor, data: Mapping[str, Any], *, pr
             variables.update(grupo_nivel1=desk.level1_group, mesa_nombre=desk.name)
         case = Case(
             deployment_id=deployment.id, process_id=process_id, help_desk_code=desk.code if desk else None,
+            protocol_version_id=protocol.version_id if protocol else None,
             requester=owner, subject=str(variables.get("asunto", ""))[:300],
             application=str(variables.get("aplicacion", ""))[:200], state="iniciado", is_open=True, data_json="{}",
             workflow_json="", serializer_version=SERIALIZER_VERSION, created_at=now, updated_at=now,
@@ -57,7 +68,7 @@ def start_case(ctx: ServiceContext, actor: Actor, data: Mapping[str, Any], *, pr
         step.run(lambda: step.workflow.start(variables, now, step.log))
         step.finish(NewEvent("case.started", actor.username, now, start_id,
                              {"process_id": process_id, "version": deployment.version, "data": dict(variables),
-                              "requester": owner}))
+                              "requester": owner, **_protocol_payload(protocol)}))
         return step.view()
 
 
@@ -83,7 +94,8 @@ def complete_task(ctx: ServiceContext, actor: Actor, task_id: str, data: Mapping
         if task is None:
             raise ConflictError(f"la tarea '{row.name}' ya no está lista en el proceso")
         form = step.deployed.form_for(row.element_id)
-        values = _validated(session, form, data, task.data, case.help_desk_code) if form else {}
+        protocol = step.effects.protocol
+        values = _validated(session, form, data, task.data, case.help_desk_code, protocol) if form else {}
         if form is None and data:
             raise FormValidationError({key: ["la tarea no tiene formulario"] for key in data})
         step.run(lambda: workflow.complete(task_id, values, now, step.log))
@@ -125,12 +137,25 @@ def start_form_of(deployed: DeployedProcess) -> tuple[str | None, FormSchema | N
 
 
 def _validated(session: Session, form: FormSchema, data: Mapping[str, Any], current: Mapping[str, Any],
-               help_desk_code: str | None) -> dict[str, Any]:
-    options = form_options(session, form, current, help_desk_code)
+               help_desk_code: str | None, protocol: PinnedProtocol | None) -> dict[str, Any]:
+    options = form_options(session, form, current, help_desk_code, protocol)
     result = validate_submission(form, data, current=current, options=options)
     if not result.ok:
-        raise FormValidationError(result.errors)
+        raise FormValidationError(routing_errors(desk_field_errors(form, result.errors), help_desk_code))
     return dict(result.data)
+
+
+def _desk_code(data: Mapping[str, Any]) -> str | None:
+    code = data.get("mesa")
+    return code if isinstance(code, str) and code else None
+
+
+def _protocol_payload(protocol: PinnedProtocol | None) -> dict[str, Any]:
+    """The protocol version a case is pinned to, as its start event records it."""
+    if protocol is None:
+        return {}
+    return {"protocol": {"help_desk": protocol.help_desk_code, "number": protocol.number,
+                         "version_id": protocol.version_id}}
 
 
 def _ensure_active_user(session: Session, username: str) -> None:

@@ -66,11 +66,13 @@ class Step:
     def __init__(self, ctx: ServiceContext, session: Session, case: Case, actor: Actor, now: datetime) -> None:
         self.ctx, self.session, self.case, self.actor, self.now = ctx, session, case, actor, now
         self.deployed: DeployedProcess = deployed_of(ctx, session, case)
-        self.effects = EffectEnv(session, case, now, ctx.settings)
+        self.effects = EffectEnv(session, case, now, ctx.settings, ctx.protocol_of(session, case.protocol_version_id))
+        # Every plazo() this step computes (name → ISO-8601): written into its leading event for replay.
+        self.deadlines: dict[str, str] = {}
         self.service_events: list[NewEvent] = []
         self.log = StepLog()
         self.before: dict[str, Any] = json.loads(case.data_json) if case.data_json else {}
-        self.engine = SafeScriptEngine(functions=expression_functions(ctx.settings, now),
+        self.engine = SafeScriptEngine(functions=expression_functions(self.effects.deadlines(), now, self.deadlines),
                                        services=self._run_service)
         self._workflow: CaseWorkflow | None = None
         self.open_rows: list[InboxTask] = []
@@ -144,7 +146,7 @@ class Step:
         self.open_rows = sync_inbox(change, ready, completed_task_id)
         events = [*([main] if main else []), *self._timer_events(), *self.service_events]
         if events:  # the step's leading event carries what changed overall
-            events[0] = _with_summary(events[0], self.before, after, previous_state, case.state)
+            events[0] = _with_summary(events[0], self.before, after, previous_state, case.state, self.deadlines)
         append_events(self.session, case, events)
         return events
 
@@ -163,11 +165,14 @@ class Step:
             raise ConflictError("otra persona o el planificador modificó el caso al mismo tiempo; recárguelo") from exc
 
 
-def _with_summary(event: NewEvent, before: dict[str, Any], after: dict[str, Any], old: str, new: str) -> NewEvent:
+def _with_summary(event: NewEvent, before: dict[str, Any], after: dict[str, Any], old: str, new: str,
+                  deadlines: dict[str, str]) -> NewEvent:
     payload = dict(event.payload)
     payload["changes"] = diff_values(before, after)
     if old != new:
         payload["state"] = {"before": old, "after": new}
+    if deadlines:  # replay reads these back instead of recounting with today's settings (decision 12)
+        payload["deadlines"] = dict(sorted(deadlines.items()))
     return NewEvent(event.kind, event.actor, event.occurred_at, event.element_id, payload)
 
 

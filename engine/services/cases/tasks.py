@@ -14,7 +14,8 @@ from engine.services.cases.stepping import lock_case
 from engine.services.context import ServiceContext
 from engine.services.errors import ConflictError, NotFoundError
 from engine.services.people import policy
-from engine.services.people.enforce import actor_help_desks, ensure_can_view_task, load_actor, outcome_text
+from engine.services.people.enforce import ensure_can_view_task, load_actor, outcome_text
+from engine.services.people.visibility import offered_tasks, visible_cases
 from engine.services.views import Actor, TaskView
 
 Scope = Literal["mine", "groups", "all"]
@@ -68,13 +69,13 @@ def _scoped(session: Session, actor: Actor, scope: Scope) -> Select[tuple[InboxT
         return query.where(InboxTask.assignee == actor.username)
     if scope == "groups":
         return query.where(candidate)
-    if policy.reads_all_cases(actor):
+    visible = visible_cases(session, actor)
+    if visible is None:
         return query
-    desks = actor_help_desks(session, actor)
-    visible = or_(InboxTask.assignee == actor.username, candidate, Case.requester == actor.username)
-    if desks:
-        visible = or_(visible, Case.help_desk_code.in_(desks))
-    return query.where(visible)
+    if actor.external:
+        # A provider's inbox holds only the tasks offered to them, not the other open tasks of those cases.
+        return query.where(visible, offered_tasks(actor))
+    return query.where(or_(visible, InboxTask.assignee == actor.username, candidate))
 
 
 def _filtered(query: Select[tuple[InboxTask, Case]], f: TaskFilter) -> Select[tuple[InboxTask, Case]]:

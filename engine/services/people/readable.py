@@ -3,8 +3,11 @@
 Staff (agents, owners, auditors, administrators) read a case in full. A requester reads what the case page has
 always shown them: the variables of the case's summary, and the history without internal notes, internal files,
 the agents' working data or the automatic steps (only what they did, what was done to their tasks and each change
-of state, each with the few values its line needs). Comments and attachments are filtered the same way by
-`engine.services.cases.notes` and `files` (through `sees_internal`).
+of state, each with the few values its line needs). A provider or outside body (a member of an external level-3
+group) reads the same as a requester plus what the escalated work needs: why it was escalated, level 2's
+diagnosis, the solution so far and why a requester rejected it (never level 1's or level 2's notes to each other).
+Comments and attachments are filtered the same way by `engine.services.cases.notes` and `files` (through
+`sees_internal`).
 """
 
 from __future__ import annotations
@@ -21,6 +24,11 @@ REQUESTER_FIELDS = frozenset({
     "mesa", "mesa_nombre", "aplicacion", "asunto", "descripcion", "tipo", "canal", "contacto", "solicitante",
     "ticket", "prioridad", "categoria", "informacion_faltante", "informacion_adicional",
 })
+# What a provider reads besides: the variables of the escalated task (solucionar_escalado) and what led to it.
+PROVIDER_FIELDS = REQUESTER_FIELDS | {
+    "motivo_escalamiento", "diagnostico", "diagnostico_nivel3", "solucion", "impacto", "urgencia", "tipo_nivel3",
+    "grupo_nivel3", "motivo_rechazo",
+}
 # The events a requester reads besides any that changed the case's state.
 PUBLIC_KINDS = frozenset({"case.started", "task.completed", "timer.fired", "comment.added", "attachment.added"})
 # What of a public event a requester reads: what names the step (its title) and the change of state.
@@ -31,8 +39,9 @@ def readable_case(actor: Actor, case: CaseView) -> CaseView:
     """The case as the actor's role may read it (the same object for staff)."""
     if sees_internal(actor):
         return case
-    data = {key: value for key, value in case.data.items() if key in REQUESTER_FIELDS}
-    labels = {key: value for key, value in case.labels.items() if key in REQUESTER_FIELDS}
+    fields = PROVIDER_FIELDS if actor.external else REQUESTER_FIELDS
+    data = {key: value for key, value in case.data.items() if key in fields}
+    labels = {key: value for key, value in case.labels.items() if key in fields}
     return dataclasses.replace(case, data=data, labels=labels, history=readable_events(actor, case.history))
 
 

@@ -197,6 +197,61 @@
     });
   }
 
+  /* The start form's per-desk options (engine/services/cases/lookups.py BY_DESK_KEY): the chosen help desk's
+     catalogue and channels. form-js reads option lists only when a form is imported, so a change of desk imports
+     the form again with what was typed so far; a value the new desk does not offer is cleared. */
+  var BY_DESK = 'opciones_por_mesa';
+  var DESK_FIELD = 'mesa';
+
+  function deskKeys(byDesk) {
+    var keys = {};
+    Object.keys(byDesk).forEach(function (desk) {
+      Object.keys(byDesk[desk]).forEach(function (key) { keys[key] = true; });
+    });
+    return Object.keys(keys);
+  }
+
+  function withDeskOptions(schema, data, values) {
+    var options = data[BY_DESK][values[DESK_FIELD]] || {};
+    var next = Object.assign({}, data, values);
+    if (!values[DESK_FIELD]) {
+      return next;  /* no desk yet: the server's lists (every channel, no application) and their defaults */
+    }
+    deskKeys(data[BY_DESK]).forEach(function (valuesKey) {
+      var offered = options[valuesKey] || [];
+      next[valuesKey] = offered;
+      (schema.components || []).forEach(function (component) {
+        var kept = offered.some(function (option) { return option.value === next[component.key]; });
+        if (component.valuesKey === valuesKey && !kept) {
+          delete next[component.key];
+        }
+      });
+    });
+    return next;
+  }
+
+  /* data-form-desk says whose options the form shows once they are in (tests wait for it). */
+  function followDesk(form, container, schema, data) {
+    if (!data[BY_DESK]) {
+      return Promise.resolve();
+    }
+    var desk = data[DESK_FIELD];
+    function showDesk(values) {
+      container.removeAttribute('data-form-desk');
+      return form.importSchema(schema, withDeskOptions(schema, data, values)).then(function () {
+        container.setAttribute('data-form-desk', values[DESK_FIELD] || '');
+      });
+    }
+    form.on('changed', function (event) {
+      var values = event.data || {};
+      if (values[DESK_FIELD] !== desk) {
+        desk = values[DESK_FIELD];
+        Promise.resolve().then(function () { return showDesk(values); });
+      }
+    });
+    return showDesk(data);
+  }
+
   function fail(container, error) {
     var message = document.getElementById(container.getAttribute('data-form-failed'));
     if (message) {
@@ -213,6 +268,8 @@
     var form = new window.FormViewer.Form({ container: container });
     translateValidator(form);
     return form.importSchema(payload.schema, payload.data || {}).then(function () {
+      return followDesk(form, container, payload.schema, payload.data || {});
+    }).then(function () {
       keepSpanish(container);
       if (payload.readOnly) {
         form.setProperty('readOnly', true);
