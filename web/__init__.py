@@ -21,6 +21,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         auth,
         csrf,
         errors,
+        helpdesks,
         inbox,
         layout,
         mailbox,
@@ -46,6 +47,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     layout.register_layout(app)
     # One blueprint per feature: add yours to this list.
     for blueprint in (auth.bp, main.bp, mailbox.bp, api.bp, inbox.bp, portal.bp, audit_export.bp, processes.bp,
-                      audit_case.bp):
+                      audit_case.bp, helpdesks.bp):
         app.register_blueprint(blueprint)
     return app

@@ -32,6 +32,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("Auditoría de casos", "audit_case.index", policy.reads_all_cases),
     NavItem("Exportar registro", "audit_export.index", policy.may_export),
     NavItem("Procesos", "processes.index", policy.reads_processes),
+    NavItem("Mesas de ayuda", "helpdesks.index", policy.may_administer_help_desks),
     NavItem("Correo de demostración", "mailbox.index", lambda actor: policy.reads_mailbox(actor, demo=True),
             demo_only=True),
 )

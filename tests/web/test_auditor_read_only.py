@@ -19,7 +19,9 @@ from sqlalchemy import select
 from werkzeug.routing import Rule
 from werkzeug.test import TestResponse
 
+from engine.config import Settings
 from engine.db.models import Base
+from engine.helpdesk.protocol import default_protocol
 from engine.services.cases.files import add_attachment, storage_dir
 from engine.services.cases.notes import add_comment
 from engine.services.cases.tasks import claim_task
@@ -56,10 +58,21 @@ class Scenario:
     task_data: dict[str, Any]
     assign_to: str
 
+    @property
+    def desk_user(self) -> str:
+        """Who the help-desk routes add to and remove from `ti` (one per scenario, so each add changes data)."""
+        return ("nivel2", "nivel3")[self.version - 1]
+
+    def desk_values(self) -> dict[str, Any]:
+        """The help-desk routes' parameters: the demo desk `ti`, its level-1 group, its first protocol version,
+        and a dependency the dependency form of this scenario adds."""
+        return {"code": "ti", "group": "ti-nivel1", "username": self.desk_user, "number": 1,
+                "dependency": f"u-{self.case_id}"}
+
     def url_values(self, rule: Rule) -> dict[str, Any]:
         """The rule's URL parameters filled from this scenario; fails on a parameter it does not know."""
         known = {"case_id": self.case_id, "task_id": self.task_id, "attachment_id": self.attachment_id,
-                 "process_id": self.process_id, "version": self.version}
+                 "process_id": self.process_id, "version": self.version, **self.desk_values()}
         unknown = sorted(set(rule.arguments) - set(known))
         assert not unknown, f"{rule.rule}: no real value for {unknown}; add them to Scenario.url_values"
         return {name: known[name] for name in rule.arguments}
@@ -78,8 +91,39 @@ def _deployment() -> Body:
     return {"bpmn": (BytesIO(LINEAL.encode("utf-8")), "lineal.bpmn"), "forms": forms}
 
 
+def _protocol(s: Scenario) -> dict[str, Any]:
+    """A valid protocol for `ti`: the default one, escalating to its default level-2 group."""
+    return default_protocol(Settings.from_env({}), "ti-nivel2-aplicaciones").to_dict()
+
+
+def _protocol_file(s: Scenario) -> tuple[BytesIO, str]:
+    text = json.dumps({"notas": f"importado {s.case_id}", "protocolo": _protocol(s)})
+    return BytesIO(text.encode("utf-8")), "protocolo.json"
+
+
 # What a real client sends to each writing route: the page's form fields (web) or the documented body (API).
+# Help-desk bodies name something new per scenario (a code, a notes text, a user), so each allowed call changes data.
 BODIES: dict[str, Callable[[Scenario], Body]] = {
+    "helpdesks.create": lambda s: {"codigo": f"m-{s.case_id}", "nombre": "Mesa nueva", "prefijo": f"M{s.case_id}",
+                                   "dependencia": "otsi"},
+    "helpdesks.add_dependency": lambda s: {"codigo": f"u-{s.case_id}", "nombre": "Unidad", "tipo": "subdireccion"},
+    "helpdesks.update_dependency": lambda s: {"nombre": f"Unidad {s.case_id}", "padre": ""},
+    "helpdesks.update": lambda s: {"nombre": f"Mesa TI {s.case_id}", "dependencia": "otsi", "activa": "si"},
+    "helpdesks.add_coordinator": lambda s: {"usuario": s.desk_user},
+    "helpdesks.add_group": lambda s: {"grupo": f"ti-web-{s.case_id}", "nivel": "2"},
+    "helpdesks.add_member": lambda s: {"usuario": s.desk_user},
+    "helpdesks.save_draft": lambda s: {"documento": json.dumps(_protocol(s)), "notas": f"nota {s.case_id}"},
+    "helpdesks.import_draft": lambda s: {"archivo": _protocol_file(s)},
+    "helpdesks.publish": lambda s: {"proxima_revision": ""},
+    "api.helpdesks.create_desk": lambda s: {"code": f"a-{s.case_id}", "name": "Mesa API",
+                                            "ticket_prefix": f"A{s.case_id}", "dependency": "otsi"},
+    "api.helpdesks.update_desk": lambda s: {"name": f"Mesa {s.case_id}"},
+    "api.helpdesks.add_group": lambda s: {"name": f"ti-api-{s.case_id}", "level": 2},
+    "api.helpdesks.add_member": lambda s: {"user": s.desk_user},
+    "api.helpdesks.add_coordinator": lambda s: {"user": s.desk_user},
+    "api.helpdesks.add_dependency": lambda s: {"code": f"v-{s.case_id}", "name": "Unidad", "kind": "subdireccion"},
+    "api.helpdesk_protocol.put_draft": lambda s: {"protocol": _protocol(s), "notes": f"nota {s.case_id}"},
+    "api.helpdesk_protocol.import_protocol": lambda s: {"text": _protocol_file(s)[0].read().decode(), "format": "json"},
     "auth.login": lambda s: {"username": "auditor", "password": "auditor"},
     "portal.new_case": lambda s: {"datos": json.dumps(REPORT)},
     "portal.task_page": lambda s: {"datos": json.dumps(s.task_data)},
@@ -95,7 +139,11 @@ BODIES: dict[str, Callable[[Scenario], Body]] = {
 }
 # Claims, releases and logout send no fields.
 NO_BODY = frozenset({"portal.claim", "portal.release", "inbox.claim", "inbox.release", "auth.logout",
-                     "api.tasks.claim_task", "api.tasks.release_task"})
+                     "api.tasks.claim_task", "api.tasks.release_task", "helpdesks.remove_dependency",
+                     "helpdesks.remove_coordinator", "helpdesks.remove_member", "helpdesks.create_draft",
+                     "helpdesks.discard", "api.helpdesks.remove_member", "api.helpdesks.remove_coordinator",
+                     "api.helpdesk_protocol.create_draft", "api.helpdesk_protocol.discard_draft",
+                     "api.helpdesk_protocol.publish"})
 
 
 def default_body(scenario: Scenario) -> Body:
@@ -215,6 +263,9 @@ CONTROLS = (
     ("api.cases.start_help_desk_case", "solicitante", 0), ("api.tasks.complete_task", "nivel1", 0),
     ("api.tasks.assign_task", "admin", 1), ("api.deployments.create_deployment", "dueno", 0),
     ("processes.migrate_run", "dueno", 0),
+    ("helpdesks.add_group", "coordinador_ti", 0), ("helpdesks.create", "admin", 0),
+    ("helpdesks.create_draft", "coordinador_ti", 0), ("api.helpdesks.add_member", "coordinador_ti", 0),
+    ("api.helpdesk_protocol.import_protocol", "admin", 1), ("api.helpdesks.add_dependency", "admin", 0),
 )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from web.api import audit, cases, deployments, export, meta, tasks
+from web.api import audit, cases, deployments, export, helpdesk_protocol, helpdesks, meta, tasks
 from web.api.bearer import authenticate
 from web.api.errors import register_error_handlers
 
@@ -26,7 +26,8 @@ def _build() -> Blueprint:
     blueprint.before_request(authenticate)
     blueprint.after_request(_no_store)
     register_error_handlers(blueprint)
-    for feature in (meta.bp, cases.bp, tasks.bp, export.bp, audit.bp, deployments.bp):
+    for feature in (meta.bp, cases.bp, tasks.bp, export.bp, audit.bp, deployments.bp, helpdesks.bp,
+                    helpdesk_protocol.bp):
         blueprint.register_blueprint(feature)
     return blueprint
 

@@ -8,6 +8,7 @@ from typing import Any
 from web.api.bearer import MAX_BODY
 from web.api.openapi_deployments import DEPLOYMENT_PATHS, DEPLOYMENT_SCHEMAS
 from web.api.openapi_export import EXPORT_PATHS
+from web.api.openapi_helpdesks import HELPDESK_PATHS, HELPDESK_SCHEMAS
 from web.api.openapi_schemas import RESPONSES, SCHEMAS, STRING, Schema, ref
 
 ERROR_RESPONSES = {400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound", 409: "Conflict",
@@ -119,6 +120,7 @@ PATHS: dict[str, dict[str, Schema]] = {
         "tareas", (200, ref("Case")), errors=WRITE, parameters=[TASK_ID], body="CompleteTask")},
     **EXPORT_PATHS,
     **DEPLOYMENT_PATHS,
+    **HELPDESK_PATHS,
 }
 DESCRIPTION = f"""API JSON de la Mesa de Ayuda: el procedimiento ejecutado como BPMN.
 
@@ -135,12 +137,12 @@ def document() -> dict[str, Any]:
         "info": {"title": "Mesa de Ayuda", "version": "1.0.0", "description": DESCRIPTION},
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
-        "tags": [{"name": name} for name in ("procesos", "casos", "tareas", "auditoría", "meta")],
+        "tags": [{"name": name} for name in ("procesos", "casos", "tareas", "auditoría", "mesas", "meta")],
         "paths": PATHS,
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
                                            "description": "token de API de un usuario activo"}},
-            "schemas": {**SCHEMAS, **DEPLOYMENT_SCHEMAS},
+            "schemas": {**SCHEMAS, **DEPLOYMENT_SCHEMAS, **HELPDESK_SCHEMAS},
             "responses": RESPONSES,
         },
     }
