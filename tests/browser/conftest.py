@@ -16,7 +16,8 @@ from __future__ import annotations
 import os
 import shutil
 import threading
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -121,9 +122,9 @@ class LiveApp:
         return report.sent
 
 
-@pytest.fixture
-def live_app(tmp_path: Path) -> Iterator[LiveApp]:
-    """A fresh app on a free port: SQLite file, process deployed, demo users, demo mail; always shut down."""
+@contextmanager
+def serve_live_app(tmp_path: Path, prepare: Callable[[ServiceContext], object]) -> Iterator[LiveApp]:
+    """An app on a free port over a fresh SQLite file with demo mail; `prepare` fills the database; always shut down."""
     if missing := [str(path.relative_to(ROOT)) for path in VENDOR_FILES if not path.is_file()]:
         pytest.fail(f"faltan {', '.join(missing)}: ejecute `npm ci` y `python3 tools/vendor_assets.py` "
                     "(o `make install`)", pytrace=False)
@@ -140,8 +141,7 @@ def live_app(tmp_path: Path) -> Iterator[LiveApp]:
                                       "MESA_DEMO_MAIL": "1", "MESA_SMTP_URL": sink.start()})
         clock = FixedClock(T0)
         ctx = ServiceContext(database, settings, clock)
-        initialise(ctx, "dueno")
-        seed_demo(ctx)
+        prepare(ctx)
         deferred.app = create_app({"SECRET_KEY": "clave-de-pruebas-de-navegador-" + "x" * 16, "MESA_CONTEXT": ctx})
         thread.start()
         yield LiveApp(base_url, ctx, clock, server, sink, thread)
@@ -152,6 +152,18 @@ def live_app(tmp_path: Path) -> Iterator[LiveApp]:
         server.server_close()
         sink.stop()
         database.dispose()
+
+
+def _demo(ctx: ServiceContext) -> None:
+    initialise(ctx, "dueno")
+    seed_demo(ctx)
+
+
+@pytest.fixture
+def live_app(tmp_path: Path) -> Iterator[LiveApp]:
+    """A fresh app on a free port: SQLite file, process deployed, demo users, demo mail; always shut down."""
+    with serve_live_app(tmp_path, _demo) as app:
+        yield app
 
 
 # --- the people -----------------------------------------------------------------------------------------------

@@ -6,28 +6,20 @@ with the current one and publishes it; then a requester reports a case to that d
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
 from playwright.sync_api import expect
-from werkzeug.serving import make_server
 
-from engine.clock import FixedClock
-from engine.config import Settings
-from engine.db.session import Database
-from engine.mail.sink import MailSink, mail_folder
 from engine.services.cases.start import get_case
 from engine.services.context import ServiceContext
 from engine.services.people.users import add_user, get_actor
 from engine.setup.bootstrap import initialise
-from tests.browser.conftest import VENDOR_FILES, Cast, LiveApp, _Deferred
+from tests.browser.conftest import Cast, LiveApp, serve_live_app
 from tests.browser.pages import FormJs, Person
-from tests.conftest import ROOT, T0
 from tests.helpers import ACCEPT, COMPLETE_REVIEW, ESCALATE, LEVEL2, REVIEW, SOLVE_AT_LEVEL2, VALIDATE, Walker
-from web import create_app
 
 pytestmark = pytest.mark.browser
 
@@ -39,37 +31,17 @@ SERVICES = [{"nombre": "SISCONPES", "descripcion": "Seguimiento de documentos CO
             {"nombre": "Correo electrónico", "descripcion": "Buzones institucionales", "grupo_nivel2": "ti-nivel2"}]
 
 
+def _fresh_install(ctx: ServiceContext) -> None:
+    initialise(ctx, "admin")
+    for username, role in PEOPLE:
+        add_user(ctx, username, f"{username}@example.org", role, password=username)
+
+
 @pytest.fixture
 def live_app(tmp_path: Path) -> Iterator[LiveApp]:
     """Like tests/browser/conftest.py's, but a fresh install: the schema and process deployed, four users, no demo."""
-    if missing := [str(path.relative_to(ROOT)) for path in VENDOR_FILES if not path.is_file()]:
-        pytest.fail(f"faltan {', '.join(missing)}: ejecute `make install`", pytrace=False)
-    deferred = _Deferred()
-    server = make_server("127.0.0.1", 0, deferred, threaded=True)
-    base_url = f"http://127.0.0.1:{server.server_port}"
-    instance = tmp_path / "instance"
-    sink = MailSink(mail_folder(instance))
-    database = Database(f"sqlite:///{tmp_path / 'mesa.db'}")
-    thread = threading.Thread(target=server.serve_forever, name="mesa-web", daemon=True)
-    try:
-        settings = Settings.from_env({"MESA_INSTANCE_PATH": str(instance), "MESA_DATABASE_URL": database.url,
-                                      "MESA_BASE_URL": base_url, "MESA_SECURE_COOKIES": "0",
-                                      "MESA_DEMO_MAIL": "1", "MESA_SMTP_URL": sink.start()})
-        clock = FixedClock(T0)
-        ctx = ServiceContext(database, settings, clock)
-        initialise(ctx, "admin")
-        for username, role in PEOPLE:
-            add_user(ctx, username, f"{username}@example.org", role, password=username)
-        deferred.app = create_app({"SECRET_KEY": "clave-de-pruebas-de-navegador-" + "x" * 16, "MESA_CONTEXT": ctx})
-        thread.start()
-        yield LiveApp(base_url, ctx, clock, server, sink, thread)
-    finally:
-        if thread.is_alive():
-            server.shutdown()
-            thread.join(timeout=10)
-        server.server_close()
-        sink.stop()
-        database.dispose()
+    with serve_live_app(tmp_path, _fresh_install) as app:
+        yield app
 
 
 def submit(person: Person, form: str, button: str, shot: str, *, status: int = 200) -> None:
