@@ -157,8 +157,8 @@ def test_rejected_returns_to_the_level_that_solved_then_accepted(ctx: ServiceCon
     _chain_ok(ctx)
 
 
-def test_rejected_after_level3_returns_to_level3(ctx: ServiceContext) -> None:
-    walk = walk_to_level2(ctx)
+def _level3_rejection_returns_to_level3(ctx: ServiceContext, walk: Walker) -> None:
+    """From level 2: escalate, level 3 solves, the requester rejects, it is back at level 3, solved, accepted."""
     walk.complete("nivel2", ESCALATE_TO_LEVEL3, LEVEL2)
     walk.complete("nivel3", SOLVE_AT_LEVEL3, LEVEL3)
     case = walk.complete("solicitante", REJECT, VALIDATE)
@@ -167,6 +167,11 @@ def test_rejected_after_level3_returns_to_level3(ctx: ServiceContext) -> None:
     case = walk.complete("solicitante", ACCEPT, VALIDATE)
     assert (case.state, case.is_open) == ("cerrado", False)
     _chain_ok(ctx)
+
+
+def test_rejected_after_level3_returns_to_level3(ctx: ServiceContext) -> None:
+    walk = walk_to_level2(ctx)
+    _level3_rejection_returns_to_level3(ctx, walk)
 
 
 def test_no_validation_closes_automatically(ctx: ServiceContext, clock: FixedClock) -> None:
@@ -268,14 +273,7 @@ def test_escalated_from_level1_to_level3_rejection_returns_to_level3(ctx: Servic
     walk.complete("solicitante", REJECT, VALIDATE)
     case = walk.complete("nivel1", ESCALATE_FROM_LEVEL1, LEVEL1)
     walk.complete("nivel1", {"grupo_nivel2": case.data["grupo_nivel2"]}, ESCALATE)
-    walk.complete("nivel2", ESCALATE_TO_LEVEL3, LEVEL2)
-    walk.complete("nivel3", SOLVE_AT_LEVEL3, LEVEL3)
-    case = walk.complete("solicitante", REJECT, VALIDATE)
-    assert (case.state, walk.waiting_on()) == ("escalado a nivel 3", [LEVEL3])
-    walk.complete("nivel3", SOLVE_AT_LEVEL3, LEVEL3)
-    case = walk.complete("solicitante", ACCEPT, VALIDATE)
-    assert (case.state, case.is_open) == ("cerrado", False)
-    _chain_ok(ctx)
+    _level3_rejection_returns_to_level3(ctx, walk)
 
 
 def test_level1_resolution_without_validation_closes_automatically(ctx: ServiceContext, clock: FixedClock) -> None:
