@@ -1,5 +1,5 @@
-"""Help desks on the web: the list and its protocol status, the dependency tree, a desk with its coordinators,
-groups and members. Protocol drafts and versions live in web/helpdesk_protocol.py, on this blueprint.
+"""Help desks on the web: the list and its protocol status, the dependency tree with its heads, a desk with its
+coordinators, groups and members. Protocol drafts and versions live in web/helpdesk_protocol.py, on this blueprint.
 
 Every verb goes through engine.services.helpdesks, which decides who may manage which desk (a desk the actor does
 not coordinate is missing: 404). A form the service refuses comes back to its page with the reason in a flash.
@@ -14,7 +14,7 @@ from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
 
 from engine.services.errors import ConflictError, FormValidationError, NotFoundError
-from engine.services.helpdesks import dependencies, desks, groups, queries
+from engine.services.helpdesks import dependencies, desks, groups, heads, queries
 from engine.services.helpdesks.events import list_events
 from engine.services.people import policy
 from web import helpdesk_protocol
@@ -28,15 +28,18 @@ guard = permission_required(policy.may_administer_help_desks)
 helpdesk_protocol.register(bp, guard)
 
 
-def attempt(action: Callable[[], object], done: str, code: str | None = None) -> None:
+def attempt(action: Callable[[], object], done: str, code: str | None = None, *,
+            dependency: str | None = None) -> None:
     """Run a service; flash `done`, or the reason a form was refused (the page is shown again with it)."""
     try:
         action()
     except (FormValidationError, ConflictError) as error:
         flash(f"No se guardó: {error}.", "error")
     except NotFoundError as error:
-        # A desk the actor may not manage stays a 404; a missing user or group is a typo in the form.
-        if code is None or str(error) == f"la mesa '{code}' no existe":
+        # The page's own desk (or one the actor may not manage) or unit stays a 404; a missing user or group is a
+        # typo in the form.
+        page = f"la mesa '{code}' no existe" if code else f"la dependencia '{dependency}' no existe"
+        if (code is None and dependency is None) or str(error) == page:
             raise
         flash(f"No se guardó: {error}.", "error")
     else:
@@ -81,9 +84,11 @@ def status() -> ResponseReturnValue:
 @bp.get("/dependencias")
 @guard
 def dependency_tree() -> ResponseReturnValue:
-    """The DNP units that own help desks, in tree order."""
-    return render_template("helpdesks/dependencies.html", tree=dependencies.list_dependencies(services()),
-                           kinds=dependencies.KINDS, is_admin=policy.manages_all_desks(actor()))
+    """The DNP units that own help desks, in tree order, with their heads."""
+    ctx, who = services(), actor()
+    return render_template("helpdesks/dependencies.html", tree=dependencies.list_dependencies(ctx),
+                           heads=heads.heads_by_dependency(ctx, who), kinds=dependencies.KINDS,
+                           is_admin=policy.manages_all_desks(who))
 
 
 @bp.post("/dependencias")
@@ -115,6 +120,27 @@ def remove_dependency(dependency: str) -> ResponseReturnValue:
     """Remove a unit without units or help desks under it (administrators)."""
     ensure_administers()
     attempt(lambda: dependencies.remove_dependency(services(), actor(), dependency), "Dependencia eliminada.")
+    return redirect(url_for("helpdesks.dependency_tree"))
+
+
+@bp.post("/dependencias/<dependency>/jefes")
+@guard
+def add_head(dependency: str) -> ResponseReturnValue:
+    """Make a coordinator the head of a unit: they read the cases of every desk under it (administrators)."""
+    ensure_administers()
+    user = request.form.get("usuario", "").strip()
+    attempt(lambda: heads.add_head(services(), actor(), dependency, user), f"{user} es jefe de la dependencia.",
+            dependency=dependency)
+    return redirect(url_for("helpdesks.dependency_tree"))
+
+
+@bp.post("/dependencias/<dependency>/jefes/<username>/retirar")
+@guard
+def remove_head(dependency: str, username: str) -> ResponseReturnValue:
+    """Stop a user heading a unit (administrators)."""
+    ensure_administers()
+    attempt(lambda: heads.remove_head(services(), actor(), dependency, username),
+            f"{username} ya no es jefe de la dependencia.", dependency=dependency)
     return redirect(url_for("helpdesks.dependency_tree"))
 
 

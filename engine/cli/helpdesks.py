@@ -1,4 +1,4 @@
-"""`mesa-ayuda mesas`: help desks, their dependencies, groups, coordinators and protocols from a terminal.
+"""`mesa-ayuda mesas`: help desks, their dependencies and heads, groups, coordinators and protocols from a terminal.
 
 The first run of an install without --demo: `init`, `users add admin ... --role admin`, then `mesas dependencia`,
 `mesas crear`, `mesas grupos agregar`, `mesas importar ... --publicar`, after which requesters can report cases.
@@ -13,7 +13,7 @@ import click
 
 from engine.cli.background import instant
 from engine.cli.runner import run_service, service_context
-from engine.services.helpdesks import dependencies, desks, groups, protocols, queries, transfer
+from engine.services.helpdesks import dependencies, desks, groups, heads, protocols, queries, transfer
 from engine.services.helpdesks.reviews import send_review_reminders
 from engine.services.helpdesks.views import HelpDeskView, ProtocolVersionView
 from engine.services.people.users import get_actor
@@ -59,7 +59,7 @@ def register(main: click.Group) -> None:
 
     @main.group("mesas")
     def mesas() -> None:
-        """Mesas de ayuda, sus dependencias, grupos, coordinadores y protocolos."""
+        """Mesas de ayuda, sus dependencias y jefes, grupos, coordinadores y protocolos."""
 
     @mesas.command("listar")
     @AS_USER
@@ -112,6 +112,18 @@ def register(main: click.Group) -> None:
         verb = desks.remove_coordinator if retirar else desks.add_coordinator
         with service_context() as ctx:
             _show_desk(run_service(lambda: verb(ctx, get_actor(ctx, username), code, user)))
+
+    @mesas.command("jefe")
+    @click.argument("code", metavar="CODIGO_DEPENDENCIA")
+    @click.argument("user", metavar="USUARIO")
+    @click.option("--retirar", is_flag=True, help="Quita al usuario en vez de agregarlo.")
+    @AS_USER
+    def head(code: str, user: str, retirar: bool, username: str) -> None:
+        """Agrega (o retira) un jefe de dependencia, que lee los casos de las mesas bajo ella (administradores)."""
+        verb = heads.remove_head if retirar else heads.add_head
+        with service_context() as ctx:
+            names = run_service(lambda: verb(ctx, get_actor(ctx, username), code, user))
+        click.echo(f"dependencia {code} · jefes: {', '.join(names) or '-'}")
 
     _register_groups(mesas)
     _register_protocols(mesas)

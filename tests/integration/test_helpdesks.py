@@ -1,24 +1,28 @@
-"""Help desks as tenants on SQLite and PostgreSQL: first run, coordinators' reach, protocols published and refused."""
+"""Help desks as tenants on SQLite and PostgreSQL: first run, coordinators' reach, heads of dependencies, protocols
+published and refused."""
 
 from __future__ import annotations
 
+import json
+import re
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from engine.clock import FixedClock
-from engine.db.models import AdminEvent, EscalationRule, HelpDesk, ProtocolVersion
+from engine.db.models import AdminEvent, DependencyHead, EscalationRule, HelpDesk, ProtocolVersion, User
 from engine.db.session import Database
 from engine.helpdesk.protocol import default_protocol
 from engine.services.cases.start import start_case
 from engine.services.context import ServiceContext
 from engine.services.errors import ConflictError, ForbiddenError, FormValidationError, NotFoundError
-from engine.services.helpdesks import dependencies, desks, events, groups, protocols, queries, transfer
+from engine.services.helpdesks import dependencies, desks, events, groups, heads, protocols, queries, transfer
 from engine.services.helpdesks.errors import ProtocolRejectedError
 from engine.services.people.users import add_user, get_actor
 from engine.services.views import Actor
@@ -235,3 +239,67 @@ def test_desk_upkeep_deactivate_rename_people_and_drafts_are_recorded(ctx: Servi
     assert kinds[-5:] == ["mesa.coordinador_agregado", "mesa.coordinador_retirado", "grupo.miembro_retirado",
                           "protocolo.borrador_creado", "protocolo.borrador_descartado"]
     assert "protocolo.publicado" in kinds
+
+
+def head_events(ctx: ServiceContext) -> list[tuple[str, str, dict[str, Any]]]:
+    """(actor, kind, payload) of every change of a dependency's heads, oldest first."""
+    with ctx.db.read() as session:
+        rows = session.scalars(select(AdminEvent).where(AdminEvent.kind.like("dependencia.jefe_%"))
+                               .order_by(AdminEvent.id))
+        return [(row.actor, row.kind, json.loads(row.payload_json)) for row in rows]
+
+
+def test_an_administrator_names_and_removes_heads_and_the_change_is_recorded(ctx: ServiceContext) -> None:
+    boss = admin(ctx)
+    add_user(ctx, "jefa", "jefa@dnp.gov.co", "coordinador")
+    add_user(ctx, "jefe", "jefe@dnp.gov.co", "coordinador")
+    assert heads.add_head(ctx, boss, "sgise", "jefe") == ("jefe",)
+    assert heads.add_head(ctx, boss, "sgise", "jefa") == ("jefa", "jefe")
+    assert heads.list_heads(ctx, get_actor(ctx, "auditor"), "sgise") == ("jefa", "jefe")
+    assert heads.list_heads(ctx, boss, "otsi") == ()
+    assert heads.heads_by_dependency(ctx, get_actor(ctx, "coordinador_ti")) == {"sgise": ("jefa", "jefe")}
+    assert heads.remove_head(ctx, boss, "sgise", "jefe") == ("jefa",)
+    assert head_events(ctx) == [
+        ("admin", "dependencia.jefe_agregado", {"codigo": "sgise", "usuario": "jefe"}),
+        ("admin", "dependencia.jefe_agregado", {"codigo": "sgise", "usuario": "jefa"}),
+        ("admin", "dependencia.jefe_retirado", {"codigo": "sgise", "usuario": "jefe"})]
+    with ctx.db.read() as session:
+        assert all(row.help_desk_code is None for row in session.scalars(
+            select(AdminEvent).where(AdminEvent.kind.like("dependencia.jefe_%"))))
+
+
+def test_every_mistake_naming_a_head_is_refused_in_spanish_and_writes_nothing(ctx: ServiceContext) -> None:
+    boss, coordinator = admin(ctx), get_actor(ctx, "coordinador_ti")
+    add_user(ctx, "jefa", "jefa@dnp.gov.co", "coordinador")
+    add_user(ctx, "retirado", "retirado@dnp.gov.co", "coordinador")
+    with ctx.db.write() as session:
+        session.execute(update(User).where(User.username == "retirado").values(active=False))
+    heads.add_head(ctx, boss, "sgise", "jefa")
+    before = (count(ctx, DependencyHead), count(ctx, AdminEvent))
+    refusals: list[tuple[type[Exception], str, Callable[[], object]]] = [
+        (NotFoundError, "la dependencia 'nada' no existe", lambda: heads.add_head(ctx, boss, "nada", "jefa")),
+        (NotFoundError, "el usuario 'nadie' no existe", lambda: heads.add_head(ctx, boss, "sgise", "nadie")),
+        (FormValidationError, "usuario: el usuario 'retirado' está inactivo",
+         lambda: heads.add_head(ctx, boss, "sgise", "retirado")),
+        (FormValidationError, "un usuario con rol agente no puede ser jefe de dependencia",
+         lambda: heads.add_head(ctx, boss, "sgise", "nivel1")),
+        (FormValidationError, "escriba el nombre de usuario", lambda: heads.add_head(ctx, boss, "sgise", " ")),
+        (ConflictError, "el usuario 'jefa' ya es jefe de la dependencia 'sgise'",
+         lambda: heads.add_head(ctx, boss, "sgise", "jefa")),
+        (ConflictError, "el usuario 'jefa' no es jefe de la dependencia 'otsi'",
+         lambda: heads.remove_head(ctx, boss, "otsi", "jefa")),
+        (NotFoundError, "el usuario 'nadie' no existe", lambda: heads.remove_head(ctx, boss, "sgise", "nadie")),
+        (NotFoundError, "la dependencia 'nada' no existe", lambda: heads.remove_head(ctx, boss, "nada", "jefa")),
+        (NotFoundError, "la dependencia 'nada' no existe", lambda: heads.list_heads(ctx, boss, "nada")),
+        (ForbiddenError, "solo un administrador", lambda: heads.add_head(ctx, coordinator, "otsi", "jefa")),
+        (ForbiddenError, "solo un administrador", lambda: heads.remove_head(ctx, coordinator, "sgise", "jefa")),
+        (ForbiddenError, "los auditores solo pueden consultar",
+         lambda: heads.add_head(ctx, get_actor(ctx, "auditor"), "otsi", "jefa")),
+        (ForbiddenError, "consultar las dependencias",
+         lambda: heads.list_heads(ctx, get_actor(ctx, "solicitante"), "sgise")),
+    ]
+    for error, message, attempt in refusals:
+        with pytest.raises(error, match=re.escape(message)):
+            attempt()
+    assert (count(ctx, DependencyHead), count(ctx, AdminEvent)) == before
+    assert heads.list_heads(ctx, boss, "sgise") == ("jefa",)

@@ -1,4 +1,5 @@
-"""`mesa-ayuda mesas` against a real SQLite file: the first run from a terminal and the export/import round trip."""
+"""`mesa-ayuda mesas` against a real SQLite file: the first run from a terminal, the export/import round trip and
+naming the heads of dependencies."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pytest
 import yaml
 
 from engine.helpdesk.protocol import default_protocol
+from engine.services.helpdesks.heads import list_heads
 from engine.services.helpdesks.queries import get_version
 from engine.services.people.users import get_actor
 from tests.integration.test_cli import Cli
@@ -86,3 +88,24 @@ def test_a_bad_file_is_refused_with_every_problem_and_changes_nothing(cli: Cli, 
     unknown = tmp_path / "protocolo.txt"
     unknown.write_text("{}", encoding="utf-8")
     assert "use --formato" in cli("mesas", "importar", "ti", unknown, "--como", "admin").stderr
+
+
+def test_an_administrator_names_and_removes_a_head_from_the_terminal(cli: Cli) -> None:
+    cli.ok("init", "--demo")
+    cli.ok("users", "add", "jefa", "--email", "jefa@dnp.gov.co", "--role", "coordinador", "--password", "clave")
+    assert "CODIGO_DEPENDENCIA USUARIO" in cli.ok("mesas", "jefe", "--help")
+    assert cli.ok("mesas", "jefe", "sgise", "jefa", "--como", "admin") == "dependencia sgise · jefes: jefa\n"
+    for args, message in ((("sgise", "jefa", "--como", "admin"), "el usuario 'jefa' ya es jefe de la dependencia"),
+                          (("sgise", "jefa", "--como", "coordinador_ti"), "solo un administrador puede hacer esto"),
+                          (("nada", "jefa", "--como", "admin"), "la dependencia 'nada' no existe"),
+                          (("sgise", "nadie", "--como", "admin"), "el usuario 'nadie' no existe"),
+                          (("sgise", "nivel1", "--como", "admin"), "usuario: un usuario con rol agente no puede"),
+                          (("otsi", "jefa", "--retirar", "--como", "admin"), "'jefa' no es jefe de la dependencia")):
+        refused = cli("mesas", "jefe", *args)
+        assert refused.exit_code == 1 and message in refused.stderr, (args, refused.stderr)
+    ctx = cli.context()
+    try:
+        assert list_heads(ctx, get_actor(ctx, "admin"), "sgise") == ("jefa",)
+    finally:
+        ctx.db.dispose()
+    assert cli.ok("mesas", "jefe", "sgise", "jefa", "--retirar", "--como", "admin") == "dependencia sgise · jefes: -\n"

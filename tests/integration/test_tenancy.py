@@ -18,7 +18,7 @@ from engine.services.cases.tasks import claim_task, list_tasks
 from engine.services.context import ServiceContext
 from engine.services.errors import ForbiddenError, FormValidationError, NotFoundError
 from engine.services.helpdesks import desks, protocols
-from engine.services.helpdesks.heads import add_head, list_heads
+from engine.services.helpdesks.heads import add_head, list_heads, remove_head
 from engine.services.people.enforce import can_view_case
 from engine.services.people.readable import readable_case
 from engine.services.people.users import add_user, get_actor
@@ -139,4 +139,23 @@ def test_a_head_reads_the_help_desks_under_their_dependency(ctx: ServiceContext,
         add_head(ctx, admin, "otsi", "nivel1")
     with pytest.raises(ForbiddenError):
         add_head(ctx, get_actor(ctx, "coordinador_ti"), "otsi", "coordinador_ti")
-    assert list_heads(ctx, "sgise") == ("jefa_sgise",)
+    assert list_heads(ctx, admin, "sgise") == ("jefa_sgise",)
+
+
+def test_a_head_once_named_reads_the_cases_under_the_unit_until_removed(ctx: ServiceContext, world: World) -> None:
+    admin = get_actor(ctx, "admin")
+    add_user(ctx, "jefe_otsi", "jefe_otsi@dnp.gov.co", "coordinador")
+    head = get_actor(ctx, "jefe_otsi")
+    with pytest.raises(NotFoundError):
+        get_case(ctx, head, world.ti)
+    assert _listed(ctx, head) == set() == _allowed(ctx, head)
+    assert add_head(ctx, admin, "otsi", "jefe_otsi") == ("jefe_otsi",)
+    assert get_case(ctx, head, world.ti).id == world.ti
+    assert _listed(ctx, head) == {world.ti, world.escalated} == _allowed(ctx, head)
+    assert [desk.code for desk in desks.list_help_desks(ctx, head)] == ["ti"]
+    with pytest.raises(ForbiddenError, match="seguimiento"):
+        add_comment(ctx, head, world.ti, "¿Cómo vamos?", "public")  # reads, changes nothing
+    assert remove_head(ctx, admin, "otsi", "jefe_otsi") == ()
+    with pytest.raises(NotFoundError):
+        get_case(ctx, head, world.ti)
+    assert _listed(ctx, head) == set()

@@ -1,6 +1,6 @@
-"""Help desks over /api/v1: desks, groups, members, coordinators, dependencies and the protocol (draft, diff,
-publish, export, import), with the tenant boundary (a coordinator's other desks are 404), auditors read-only and
-every bad protocol refused with its problems per path and nothing stored. Answers match the OpenAPI schemas."""
+"""Help desks over /api/v1: desks, groups, members, coordinators, dependencies and their heads, the protocol (draft,
+diff, publish, export, import), with the tenant boundary (a coordinator's other desks are 404), auditors read-only
+and every bad protocol refused with its problems per path and nothing stored. Answers match the OpenAPI schemas."""
 
 from __future__ import annotations
 
@@ -11,10 +11,11 @@ import pytest
 import yaml
 from werkzeug.test import TestResponse
 
-from engine.services.helpdesks import protocols, queries
+from engine.services.helpdesks import heads, protocols, queries
+from engine.services.people.users import add_user
 from engine.services.views import SYSTEM
 from tests.conftest import T0
-from tests.web.api_support import Api, expect, expect_error, field_errors
+from tests.web.api_support import Api, expect, expect_error, field_errors, start
 from web.api import API_PREFIX
 
 
@@ -164,3 +165,54 @@ def test_a_late_review_date_and_malformed_imports_are_refused(lite: Api) -> None
         assert any(message in m for messages in errors.values() for m in messages), errors
     assert queries.get_version(lite.ctx, SYSTEM, "ti", protocols.DRAFT).notes == ""
     assert queries.get_version(lite.ctx, SYSTEM, "ti").number == 1
+
+
+def test_the_admin_names_and_removes_heads_through_the_api(lite: Api) -> None:
+    add_user(lite.ctx, "jefa", "jefa@dnp.gov.co", "coordinador")
+    case = start(lite)  # a case of ti, whose dependency is otsi
+    expect_error(lite.get("jefa", f"/cases/{case['id']}"), 404)
+    assert expect(lite.get("auditor", "/dependencies/otsi/heads"), 200, "DependencyHeads") == {
+        "dependency": "otsi", "heads": []}
+    named = expect(lite.post("admin", "/dependencies/otsi/heads", {"user": "jefa"}), 201, "DependencyHeads")
+    assert named == {"dependency": "otsi", "heads": ["jefa"]}
+    assert expect(lite.get("jefa", f"/cases/{case['id']}"), 200, "Case")["id"] == case["id"]
+    assert expect_error(lite.post("admin", "/dependencies/otsi/heads", {"user": "jefa"}), 409) == \
+        "El usuario 'jefa' ya es jefe de la dependencia 'otsi'."
+    assert expect_error(lite.post("admin", "/dependencies/nada/heads", {"user": "jefa"}), 404) == \
+        "La dependencia 'nada' no existe."
+    assert expect_error(lite.post("admin", "/dependencies/otsi/heads", {"user": "nadie"}), 404) == \
+        "El usuario 'nadie' no existe."
+    assert field_errors(lite.post("admin", "/dependencies/otsi/heads", {"user": "nivel1"})) == {"usuario": [
+        "un usuario con rol agente no puede ser jefe de dependencia; use el rol coordinador"]}
+    assert set(field_errors(lite.post("admin", "/dependencies/otsi/heads", {}))) == {"user"}
+    expect_error(lite.get("admin", "/dependencies/nada/heads"), 404)
+    assert expect_error(call(lite, "admin", "DELETE", "/dependencies/sgise/heads/jefa"), 409) == \
+        "El usuario 'jefa' no es jefe de la dependencia 'sgise'."
+    expect_error(call(lite, "admin", "DELETE", "/dependencies/otsi/heads/nadie"), 404)
+    assert expect(call(lite, "admin", "DELETE", "/dependencies/otsi/heads/jefa"), 200, "DependencyHeads") == {
+        "dependency": "otsi", "heads": []}
+    expect_error(lite.get("jefa", f"/cases/{case['id']}"), 404)
+
+
+def test_only_administrators_change_heads_over_the_api(lite: Api) -> None:
+    add_user(lite.ctx, "jefa", "jefa@dnp.gov.co", "coordinador")
+    heads.add_head(lite.ctx, SYSTEM, "sgise", "jefa")
+    assert expect(lite.get("coordinador_ti", "/dependencies/sgise/heads"), 200, "DependencyHeads")["heads"] == [
+        "jefa"]
+    for user in ("coordinador_ti", "auditor", "nivel1"):
+        expect_error(lite.post(user, "/dependencies/sgise/heads", {"user": "coordinador_ti"}), 403)
+        expect_error(call(lite, user, "DELETE", "/dependencies/sgise/heads/jefa"), 403)
+    expect_error(lite.get("solicitante", "/dependencies/sgise/heads"), 403)
+    assert heads.list_heads(lite.ctx, SYSTEM, "sgise") == ("jefa",)
+
+
+def test_the_openapi_document_describes_the_heads_like_the_other_dependency_endpoints(lite: Api) -> None:
+    paths = expect(lite.get(None, "/openapi.json"), 200)["paths"]
+    listing, one = paths["/dependencies/{dependency}/heads"], paths["/dependencies/{dependency}/heads/{username}"]
+    assert {method: op["operationId"] for method, op in {**listing, **one}.items()} == {
+        "get": "listDependencyHeads", "post": "addDependencyHead", "delete": "removeDependencyHead"}
+    writes = set(paths["/dependencies"]["post"]["responses"])
+    assert set(listing["post"]["responses"]) == writes == (set(one["delete"]["responses"]) - {"200"}) | {"201"}
+    assert listing["post"]["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/UserRef"}
+    assert set(listing["get"]["responses"]) == {"200", "400", "401", "403", "404", "500"}

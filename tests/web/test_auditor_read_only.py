@@ -108,6 +108,7 @@ BODIES: dict[str, Callable[[Scenario], Body]] = {
                                    "dependencia": "otsi"},
     "helpdesks.add_dependency": lambda s: {"codigo": f"u-{s.case_id}", "nombre": "Unidad", "tipo": "subdireccion"},
     "helpdesks.update_dependency": lambda s: {"nombre": f"Unidad {s.case_id}", "padre": ""},
+    "helpdesks.add_head": lambda s: {"usuario": "coordinador_ti"},
     "helpdesks.update": lambda s: {"nombre": f"Mesa TI {s.case_id}", "dependencia": "otsi", "activa": "si"},
     "helpdesks.add_coordinator": lambda s: {"usuario": s.desk_user},
     "helpdesks.add_group": lambda s: {"grupo": f"ti-web-{s.case_id}", "nivel": "2"},
@@ -122,6 +123,7 @@ BODIES: dict[str, Callable[[Scenario], Body]] = {
     "api.helpdesks.add_member": lambda s: {"user": s.desk_user},
     "api.helpdesks.add_coordinator": lambda s: {"user": s.desk_user},
     "api.helpdesks.add_dependency": lambda s: {"code": f"v-{s.case_id}", "name": "Unidad", "kind": "subdireccion"},
+    "api.helpdesks.add_head": lambda s: {"user": "coordinador_ti"},
     "api.helpdesk_protocol.put_draft": lambda s: {"protocol": _protocol(s), "notes": f"nota {s.case_id}"},
     "api.helpdesk_protocol.import_protocol": lambda s: {"text": _protocol_file(s)[0].read().decode(), "format": "json"},
     "auth.login": lambda s: {"username": "auditor", "password": "auditor"},
@@ -140,8 +142,9 @@ BODIES: dict[str, Callable[[Scenario], Body]] = {
 # Claims, releases and logout send no fields.
 NO_BODY = frozenset({"portal.claim", "portal.release", "inbox.claim", "inbox.release", "auth.logout",
                      "api.tasks.claim_task", "api.tasks.release_task", "helpdesks.remove_dependency",
-                     "helpdesks.remove_coordinator", "helpdesks.remove_member", "helpdesks.create_draft",
-                     "helpdesks.discard", "api.helpdesks.remove_member", "api.helpdesks.remove_coordinator",
+                     "helpdesks.remove_coordinator", "helpdesks.remove_member", "helpdesks.remove_head",
+                     "helpdesks.create_draft", "helpdesks.discard", "api.helpdesks.remove_member",
+                     "api.helpdesks.remove_coordinator", "api.helpdesks.remove_head",
                      "api.helpdesk_protocol.create_draft", "api.helpdesk_protocol.discard_draft",
                      "api.helpdesk_protocol.publish"})
 

@@ -1,5 +1,5 @@
-"""The help-desk pages (/mesas): who sees and changes what, the dependency tree, groups and members, and the
-protocol draft: edited as YAML, compared table by table, published; every bad input refused in Spanish with
+"""The help-desk pages (/mesas): who sees and changes what, the dependency tree and its heads, groups and members,
+and the protocol draft: edited as YAML, compared table by table, published; every bad input refused in Spanish with
 nothing stored. SQLite, demo data (desks ti and inversiones; coordinador_ti coordinates ti)."""
 
 from __future__ import annotations
@@ -12,13 +12,17 @@ from typing import Any
 
 import pytest
 import yaml
+from flask import Flask
 from flask.testing import FlaskClient
 
 from engine.clock import FixedClock
+from engine.services.cases.start import start_case
 from engine.services.context import ServiceContext
-from engine.services.helpdesks import dependencies, desks, groups, protocols, queries, transfer
+from engine.services.helpdesks import dependencies, desks, groups, heads, protocols, queries, transfer
+from engine.services.people.users import add_user, get_actor
 from engine.services.views import SYSTEM
 from tests.conftest import T0
+from tests.helpers import REPORT
 from tests.web.conftest import login, post
 
 Doc = dict[str, Any]
@@ -253,3 +257,46 @@ def test_an_overdue_protocol_shows_a_banner_and_is_vencido_on_the_status_page(
     assert "data-overdue-banner" in client.get("/mesas/ti").text
     status = client.get("/mesas/estado").text
     assert status.count("protocol-state--vencido") == 2 and "vencida hace 35 días" in status
+
+
+def test_the_admin_names_and_removes_heads_on_the_dependency_tree(
+        app: Flask, client: FlaskClient, sqlite_ctx: ServiceContext) -> None:
+    add_user(sqlite_ctx, "jefa", "jefa@dnp.gov.co", "coordinador", password="jefa")
+    case = start_case(sqlite_ctx, get_actor(sqlite_ctx, "solicitante"),
+                      {**REPORT, "mesa": "inversiones", "aplicacion": "MGA Web"})
+    head = signed_in(app.test_client(), "jefa")
+    assert head.get(f"/casos/{case.id}").status_code == 404
+    signed_in(client, "admin")
+    page = client.get("/mesas/dependencias")
+    assert 'action="/mesas/dependencias/sgise/jefes"' in page.text and "Sin jefes" in page.text
+    answer = post(client, "/mesas/dependencias/sgise/jefes", {"usuario": " jefa "}, follow_redirects=True)
+    assert "jefa es jefe de la dependencia." in answer.text
+    assert 'action="/mesas/dependencias/sgise/jefes/jefa/retirar"' in answer.text
+    assert heads.list_heads(sqlite_ctx, SYSTEM, "sgise") == ("jefa",)
+    assert head.get(f"/casos/{case.id}").status_code == 200  # inversiones belongs to difp, under sgise
+    for user, message in (("jefa", "el usuario &#39;jefa&#39; ya es jefe de la dependencia &#39;sgise&#39;"),
+                          ("nadie", "el usuario &#39;nadie&#39; no existe"),
+                          ("nivel1", "un usuario con rol agente no puede ser jefe de dependencia")):
+        answer = post(client, "/mesas/dependencias/sgise/jefes", {"usuario": user}, follow_redirects=True)
+        assert answer.status_code == 200 and "No se guardó: " in answer.text and message in answer.text, user
+    assert post(client, "/mesas/dependencias/nada/jefes", {"usuario": "jefa"}).status_code == 404
+    answer = post(client, "/mesas/dependencias/otsi/jefes/jefa/retirar", follow_redirects=True)
+    assert "el usuario &#39;jefa&#39; no es jefe de la dependencia &#39;otsi&#39;" in answer.text
+    assert client.post("/mesas/dependencias/sgise/jefes/jefa/retirar").status_code == 400  # no CSRF token
+    answer = post(client, "/mesas/dependencias/sgise/jefes/jefa/retirar", follow_redirects=True)
+    assert "jefa ya no es jefe de la dependencia." in answer.text
+    assert heads.list_heads(sqlite_ctx, SYSTEM, "sgise") == ()
+    assert head.get(f"/casos/{case.id}").status_code == 404
+
+
+def test_a_coordinator_sees_the_heads_and_may_not_change_them(client: FlaskClient,
+                                                              sqlite_ctx: ServiceContext) -> None:
+    add_user(sqlite_ctx, "jefa", "jefa@dnp.gov.co", "coordinador")
+    heads.add_head(sqlite_ctx, SYSTEM, "sgise", "jefa")
+    signed_in(client, "coordinador_ti")
+    page = client.get("/mesas/dependencias")
+    assert page.status_code == 200 and "<span>jefa</span>" in page.text
+    assert "/jefes" not in page.text and "Agregar jefe" not in page.text
+    assert post(client, "/mesas/dependencias/sgise/jefes", {"usuario": "coordinador_ti"}).status_code == 403
+    assert post(client, "/mesas/dependencias/sgise/jefes/jefa/retirar").status_code == 403
+    assert heads.list_heads(sqlite_ctx, SYSTEM, "sgise") == ("jefa",)

@@ -1,4 +1,5 @@
-"""Help desks over the API: desks, their groups, members and coordinators, the protocol status, dependencies.
+"""Help desks over the API: desks, their groups, members and coordinators, the protocol status, dependencies and
+their heads.
 
 The help-desk services decide who manages which desk; the permission policy is asked first (web.helpdesk_access)
 so an auditor's write is a 403 and another coordinator's desk a 404 before any body is read.
@@ -10,7 +11,7 @@ from flask import Blueprint, jsonify, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import Forbidden
 
-from engine.services.helpdesks import dependencies, desks, groups, queries
+from engine.services.helpdesks import dependencies, desks, groups, heads, queries
 from engine.services.helpdesks.views import DependencyView, GroupView, HelpDeskView, ProtocolStatus
 from engine.services.people import policy
 from web.api import params
@@ -147,6 +148,28 @@ def add_dependency() -> ResponseReturnValue:
     return jsonify(dependency_json(view)), 201
 
 
+@bp.get("/dependencies/<dependency>/heads")
+def list_heads(dependency: str) -> ResponseReturnValue:
+    """The unit's heads (jefes de dependencia)."""
+    params.query(())
+    return jsonify(heads_json(dependency, heads.list_heads(services(), actor(), dependency)))
+
+
+@bp.post("/dependencies/<dependency>/heads")
+def add_head(dependency: str) -> ResponseReturnValue:
+    """Make a coordinator the head of the unit (administrators)."""
+    ensure_administers(actor())
+    names = heads.add_head(services(), actor(), dependency, params.body(USER)["user"])
+    return jsonify(heads_json(dependency, names)), 201
+
+
+@bp.delete("/dependencies/<dependency>/heads/<username>")
+def remove_head(dependency: str, username: str) -> ResponseReturnValue:
+    """Stop a user heading the unit (administrators)."""
+    ensure_administers(actor())
+    return jsonify(heads_json(dependency, heads.remove_head(services(), actor(), dependency, username)))
+
+
 def desk_json(desk: HelpDeskView) -> JsonObject:
     """A help desk as JSON."""
     return {"code": desk.code, "name": desk.name, "ticket_prefix": desk.ticket_prefix,
@@ -164,6 +187,11 @@ def dependency_json(unit: DependencyView) -> JsonObject:
     """A unit of the dependency tree as JSON."""
     return {"code": unit.code, "name": unit.name, "kind": unit.kind, "parent": unit.parent_code,
             "depth": unit.depth}
+
+
+def heads_json(dependency: str, names: tuple[str, ...]) -> JsonObject:
+    """A unit's heads as JSON."""
+    return {"dependency": dependency, "heads": list(names)}
 
 
 def status_json(status: ProtocolStatus) -> JsonObject:

@@ -1,4 +1,4 @@
-"""The OpenAPI description of help desks, their groups, coordinators, protocols and the dependency tree."""
+"""The OpenAPI description of help desks, their groups, coordinators, protocols, the dependency tree and its heads."""
 
 from __future__ import annotations
 
@@ -32,6 +32,7 @@ def _path(name: str, description: str) -> Schema:
 CODE = _path("code", "código de la mesa, p. ej. ti")
 GROUP = _path("group", "nombre del grupo, p. ej. ti-nivel1")
 USERNAME = _path("username", "nombre de usuario")
+DEPENDENCY = _path("dependency", "código de la dependencia, p. ej. sgise")
 VERSION: Schema = {"name": "version", "in": "query", "required": False, "description": "número de versión",
                    "schema": {"type": "integer", "minimum": 1}}
 EXPORT_VERSION: Schema = {"name": "version", "in": "query", "required": False,
@@ -57,6 +58,8 @@ HELPDESK_SCHEMAS: dict[str, Schema] = {
     "Dependency": closed({"code": STRING, "name": STRING, "kind": {"type": "string", "enum": [
         "subdireccion", "direccion", "grupo"]}, "parent": OPTIONAL_STRING, "depth": INTEGER},
         "Una dependencia del DNP y su lugar en el árbol (depth 0: arriba)."),
+    "DependencyHeads": closed({"dependency": STRING, "heads": STRINGS},
+                              "Los jefes de una dependencia: leen los casos de las mesas bajo ella."),
     "ProtocolStatus": closed({"help_desk": STRING, "name": STRING, "state": {"type": "string", "enum": [
         "vigente", "por vencer", "vencido", "sin protocolo"]}, "number": {"type": ["integer", "null"]},
         "next_review": OPTIONAL_DATE, "days_left": {"type": ["integer", "null"]}, "has_draft": BOOLEAN},
@@ -181,4 +184,13 @@ HELPDESK_PATHS: dict[str, dict[str, Schema]] = {
                    errors=LISTING),
         "post": _op("addDependency", "Agregar una dependencia (administradores)", 201, ref("Dependency"),
                     errors=WRITE, body="NewDependency")},
+    "/dependencies/{dependency}/heads": {
+        "get": _op("listDependencyHeads", "Jefes de la dependencia", 200, ref("DependencyHeads"),
+                   parameters=[DEPENDENCY], errors=(400, *READ)),
+        "post": _op("addDependencyHead", "Nombrar jefe de la dependencia a un coordinador (administradores; 409 si "
+                    "ya lo es)", 201, ref("DependencyHeads"), errors=WRITE, parameters=[DEPENDENCY],
+                    body="UserRef")},
+    "/dependencies/{dependency}/heads/{username}": {"delete": _op(
+        "removeDependencyHead", "Retirar un jefe de la dependencia (administradores; 409 si no lo es)", 200,
+        ref("DependencyHeads"), errors=WRITE, parameters=[DEPENDENCY, USERNAME])},
 }

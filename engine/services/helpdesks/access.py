@@ -17,8 +17,8 @@ from engine.services.people import policy
 from engine.services.people.enforce import coordinated_desks, headed_desks
 from engine.services.views import Actor
 
-__all__ = ["coordinated_desks", "ensure_admin", "ensure_may_manage", "ensure_may_read", "may_manage",
-           "readable_desks"]
+__all__ = ["coordinated_desks", "ensure_admin", "ensure_may_manage", "ensure_may_read", "ensure_may_read_tree",
+           "may_manage", "readable_desks"]
 
 
 def may_manage(session: Session, actor: Actor, code: str) -> bool:
@@ -57,6 +57,11 @@ def readable_desks(session: Session, actor: Actor) -> list[HelpDesk]:
 def ensure_admin(actor: Actor) -> None:
     """Only administrators create help desks and edit the dependency tree."""
     policy.ensure(policy.administer_refusal(actor))
+
+
+def ensure_may_read_tree(actor: Actor) -> None:
+    """The dependency tree and its heads: whoever opens the help-desk administration (and the scheduler)."""
+    policy.ensure(policy.read_tree_refusal(actor))
 
 
 def _coordinated(session: Session, actor: Actor) -> set[str]:

@@ -214,6 +214,13 @@ def may_head_dependency(role: Role) -> bool:
     return role is Role.COORDINATOR
 
 
+def read_tree_refusal(actor: Actor) -> ServiceError | None:
+    """Why the actor may not read the dependency tree and its heads (those who open the help-desk administration)."""
+    if actor.is_system or may_administer_help_desks(actor):
+        return None
+    return ForbiddenError("no tiene permiso para consultar las dependencias")
+
+
 def administer_refusal(actor: Actor) -> ServiceError | None:
     """Why the actor may not create help desks or edit the dependency tree (administrators only)."""
     if actor.role is Role.AUDITOR:
