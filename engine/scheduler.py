@@ -6,6 +6,9 @@ earliest `cases.next_timer_at`, so a timer fires at its due time rather than at 
 scheduler processes may run against one PostgreSQL database: timers and messages are claimed with
 `SELECT ... FOR UPDATE SKIP LOCKED`.
 
+Each sweep also sends the ANS alerts due (75 % and breach, `engine.services.cases.alerts`), before the mail goes
+out, and the wake-up is armed at the earliest timer or alert.
+
 A third job, hourly and once at start, queues the yearly protocol-review reminders
 (`engine.services.helpdesks.reviews`); their unique key keeps several schedulers from sending one twice.
 """
@@ -17,7 +20,7 @@ import logging
 import signal
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import FrameType
 
@@ -28,6 +31,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from engine.mail.delivery import NOT_CONFIGURED, DeliveryReport, deliver_due
 from engine.mail.smtp import parse_smtp_url
+from engine.services.cases.alerts import AlertReport, next_alert_at, send_ans_alerts
 from engine.services.cases.timers import fire_due_timers, next_due_at
 from engine.services.context import ServiceContext
 from engine.services.helpdesks.reviews import ReminderReport, send_review_reminders
@@ -46,18 +50,21 @@ MIN_WAKE_DELAY = timedelta(seconds=1)
 
 @dataclass(frozen=True)
 class SweepReport:
-    """One sweep: timers fired, mail delivered, and when the next timer is due."""
+    """One sweep: timers fired, ANS alerts sent, mail delivered, and when the next timer or alert is due."""
 
     fired: tuple[FiredTimers, ...]
     delivery: DeliveryReport
     next_due_at: datetime | None
+    alerts: AlertReport = field(default_factory=AlertReport)
 
 
 def run_once(ctx: ServiceContext) -> SweepReport:
-    """Fire every due timer, then deliver due mail (including what the timers just queued); errors raise."""
+    """Fire due timers, send due ANS alerts, then deliver due mail (including what both queued); errors raise."""
     fired = tuple(fire_due_timers(ctx))
+    alerts = send_ans_alerts(ctx)
     delivery = deliver_due(ctx)
-    return SweepReport(fired, delivery, next_due_at(ctx))
+    due = [moment for moment in (next_due_at(ctx), next_alert_at(ctx)) if moment is not None]
+    return SweepReport(fired, delivery, min(due) if due else None, alerts)
 
 
 class Scheduler:
@@ -177,6 +184,11 @@ class Scheduler:
 
 def _log(report: SweepReport) -> None:
     delivery = report.delivery
+    for case_id, error in report.alerts.failed:
+        logger.error("aviso de ANS del caso %s falló: %s", case_id, error)
+    if report.alerts.sent:
+        logger.info("avisos de ANS: %s", ", ".join(f"caso {a.case_id} ({a.clock}, {a.level})"
+                                                   for a in report.alerts.sent))
     for outcome in delivery.outcomes:
         if outcome.status == "failed":
             logger.warning("correo %s a %s descartado tras %d intentos: %s", outcome.message_id,

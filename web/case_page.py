@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
+from engine.helpdesk.service_levels import describe_seconds, describe_target
+from engine.services.cases.clocks import case_clocks
 from engine.services.cases.files import ALLOWED, MAX_BYTES, list_attachments
 from engine.services.cases.notes import Visibility, add_comment, list_comments
 from engine.services.cases.queries import case_diagram
@@ -65,6 +67,7 @@ def render_case(case_id: int, drafts: Drafts | None = None, status: int = 200) -
         drafts=drafts or Drafts(), limits=LIMITS, summary=case_summary(case), may_write=policy.may_write(actor),
         # A provider works tasks but writes no internal note: the form offers them the public reply only.
         is_agent=policy.works_tasks(actor) and staff, display_value=display_value,
+        clocks=case_clocks(ctx, actor, case_id), describe_target=describe_target, describe_seconds=describe_seconds,
     ), status
 
 

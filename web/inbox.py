@@ -13,6 +13,8 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import Forbidden
 
+from engine.helpdesk.service_levels import LABELS as CLOCK_LABELS
+from engine.helpdesk.service_levels import standing
 from engine.services.cases.tasks import (
     Scope,
     TaskFilter,
@@ -39,7 +41,8 @@ TABS: dict[str, tuple[Scope, str]] = {
     "todas": ("all", "Todas las que puedo ver"),
 }
 SORTS: dict[str, tuple[str, str]] = {
-    "vencimiento": ("due", "Vencimiento"), "prioridad": ("priority", "Prioridad"),
+    "ans": ("ans", "ANS (el que vence primero)"), "vencimiento": ("due", "Vencimiento del paso"),
+    "prioridad": ("priority", "Prioridad"),
     "creacion": ("created", "Creación"),
 }
 PRIORITIES = ((90, "crítica", "critica"), (70, "alta", "alta"), (50, "media", "media"), (30, "baja", "baja"))
@@ -55,7 +58,7 @@ class Listing:
     """What the list shows, as read from the query string (tab, filters, sort, page)."""
 
     vista: str
-    orden: str = "vencimiento"
+    orden: str = "ans"
     mesa: str = ""
     aplicacion: str = ""
     estado: str = ""
@@ -82,7 +85,7 @@ class Listing:
     def params(self, **changes: str | int) -> dict[str, Any]:
         """Query parameters of this list with some changed; defaults are left out of the URL."""
         values = {key: changes.get(key, getattr(self, key)) for key in LIST_KEYS}
-        defaults = {"orden": "vencimiento", "limite": PAGE_SIZE, "desde": 0}
+        defaults = {"orden": "ans", "limite": PAGE_SIZE, "desde": 0}
         return {key: value for key, value in values.items() if value not in ("", defaults.get(key))}
 
 
@@ -101,6 +104,7 @@ class Row:
     task: TaskView
     priority: Badge
     due: Badge | None
+    ans: Badge | None
     task_url: str
     case_url: str
     can_claim: bool
@@ -124,6 +128,14 @@ def due_badge(due_at: datetime | None, now: datetime) -> Badge | None:
     return Badge("Vence pronto", "pronto") if due_at - now <= DUE_SOON else None
 
 
+def ans_badge(task: TaskView, now: datetime) -> Badge | None:
+    """The standing of the case's most urgent ANS clock: en plazo, en riesgo (≥ 75 %), vencido or en pausa."""
+    if task.ans_state is None:
+        return None
+    found = standing(task.ans_state, now, task.ans_warn_at, task.ans_due_at, None)
+    return Badge(found, found.replace(" ", "-"))
+
+
 @bp.get("")
 @permission_required(policy.uses_inbox)
 def index() -> ResponseReturnValue:
@@ -137,7 +149,8 @@ def index() -> ResponseReturnValue:
     choices = filter_choices(ctx, actor)
     return render_template("inbox/index.html", listing=listing, tabs=tabs, total=total, rows=rows, choices=choices,
                            desk_names=choices.help_desk_names(), sorts=SORTS, page_size=PAGE_SIZE,
-                           may_act=policy.works_tasks(actor), volver=urlencode(listing.params()))
+                           may_act=policy.works_tasks(actor), volver=urlencode(listing.params()),
+                           ans_clock_names=CLOCK_LABELS)
 
 
 @bp.post("/tareas/<task_id>/tomar")
@@ -186,9 +199,9 @@ def read_listing(args: Mapping[str, str], actor: Actor) -> Listing:
     tabs = dict(_tabs_of(actor))
     default = "mias" if actor.role is Role.AGENT else "todas"  # agents start with their own work
     vista = args.get("vista", default)
-    orden = args.get("orden", "vencimiento")
+    orden = args.get("orden", "ans")
     return Listing(
-        vista=vista if vista in tabs else default, orden=orden if orden in SORTS else "vencimiento",
+        vista=vista if vista in tabs else default, orden=orden if orden in SORTS else "ans",
         mesa=_text(args, "mesa"), aplicacion=_text(args, "aplicacion"), estado=_text(args, "estado"),
         texto=_text(args, "texto"), limite=_number(args, "limite", PAGE_SIZE, 1, MAX_PAGE_SIZE),
         desde=_number(args, "desde", 0, 0, 10**9),
@@ -226,7 +239,7 @@ def _offered(actor: Actor, task: TaskView, person: Person) -> bool:
 
 def _row(actor: Actor, task: TaskView, now: datetime) -> Row:
     return Row(
-        task=task, priority=priority_badge(task.priority), due=due_badge(task.due_at, now),
+        task=task, priority=priority_badge(task.priority), due=due_badge(task.due_at, now), ans=ans_badge(task, now),
         task_url=_link("portal.task_page", f"/tareas/{quote(task.id, safe='')}", task_id=task.id),
         case_url=_link("portal.case_page", f"/casos/{task.case_id}", case_id=task.case_id),
         can_claim=policy.may_claim(actor, task), can_release=policy.may_release(actor, task),

@@ -8,7 +8,9 @@ from typing import Any
 import click
 
 from engine.cli.runner import run_service, service_context
+from engine.helpdesk.service_levels import describe_seconds, describe_target
 from engine.services.cases import tasks
+from engine.services.cases.clocks import case_clocks
 from engine.services.cases.start import complete_task, get_case, start_case
 from engine.services.people.readable import readable_case
 from engine.services.people.users import get_actor
@@ -64,7 +66,14 @@ def register(main: click.Group) -> None:
         with service_context() as ctx:
             actor = run_service(lambda: get_actor(ctx, username))
             case = readable_case(actor, run_service(lambda: get_case(ctx, actor, case_id)))
+            clocks = run_service(lambda: case_clocks(ctx, actor, case_id))
+            zone = ctx.settings.timezone
         _show_case(case)
+        for clock in clocks:
+            due = f" · vence {clock.due_at.astimezone(zone).isoformat()}" if clock.due_at else ""
+            click.echo(f"  ANS {clock.label.lower()}: {clock.standing} · {describe_seconds(clock.elapsed_seconds)} "
+                       f"de {describe_target(clock.target)} ({clock.percent} %) · en pausa "
+                       f"{describe_seconds(clock.paused_seconds)}{due}")
         for event in case.history:
             click.echo(f"  #{event.seq} {event.occurred_at.isoformat()} {event.actor} {event.kind} "
                        f"{event.element_id or ''}")

@@ -18,7 +18,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy import false as sql_false
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 
@@ -195,6 +195,12 @@ class InboxTask(Base):
     completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     completed_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
     outcome: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    # The case's most urgent ANS clock, copied here so the inbox sorts and badges without a join:
+    # "corriendo" (with the instants it reaches 75 % and 100 %) or "pausado"; null when no clock runs.
+    ans_state: Mapped[str | None] = mapped_column(String(12), nullable=True)
+    ans_clock: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    ans_warn_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    ans_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
 
 def _open_task_index(name: str, *order: Any) -> Index:
@@ -208,6 +214,8 @@ _open_task_index("ix_inbox_tasks_open_by_due", InboxTask.due_at.is_(None), Inbox
 _open_task_index("ix_inbox_tasks_open_by_priority", InboxTask.priority.desc(), InboxTask.due_at.is_(None),
                  InboxTask.due_at, InboxTask.id)
 _open_task_index("ix_inbox_tasks_open_by_created", InboxTask.created_at, InboxTask.id)
+_open_task_index("ix_inbox_tasks_open_by_ans", InboxTask.ans_due_at.is_(None), InboxTask.ans_due_at,
+                 InboxTask.due_at.is_(None), InboxTask.due_at, InboxTask.priority.desc(), InboxTask.id)
 
 
 class TaskCandidate(Base):
@@ -381,3 +389,58 @@ class ReviewReminder(Base):
     # "antes" (30 days before), "dia" (the review date), "semana-N" (N weeks after it).
     slot: Mapped[str] = mapped_column(String(20))
     sent_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class ServiceLevelClock(Base):
+    """One ANS clock of a case (first response or resolution), counted in business time on its protocol's calendar.
+
+    Running time is `business(started_at, now) - paused_seconds` (minus the open pause); `due_at` and `warn_at` are
+    the instants it reaches 100 % and 75 % if it keeps running (null while paused or stopped). The durations are
+    business seconds, stored so reports can aggregate them in SQL.
+    """
+
+    __tablename__ = "ans_clocks"
+    __table_args__ = (
+        UniqueConstraint("case_id", "kind", name="uq_ans_clocks_case_kind"),
+        Index("ix_ans_clocks_state_warn", "state", "warn_at"),
+        Index("ix_ans_clocks_state_due", "state", "due_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", name="fk_ans_clocks_case_id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    # corriendo | pausado | detenido
+    state: Mapped[str] = mapped_column(String(12))
+    tipo: Mapped[str] = mapped_column(String(20))
+    priority: Mapped[str] = mapped_column(String(20))
+    target_value: Mapped[int] = mapped_column(Integer)
+    target_unit: Mapped[str] = mapped_column(String(5))
+    target_seconds: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # Business seconds of the pauses already closed; the open one (paused_since) is added when it closes.
+    paused_seconds: Mapped[int] = mapped_column(Integer, default=0)
+    paused_since: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    stopped_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    # Running business seconds at the last stop, and whether they were within the target.
+    elapsed_seconds: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    met: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    warn_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    due_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    # Set in the transaction that queues the alert's emails: each alert is sent once.
+    warned_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    breached_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
+class ServiceLevelPause(Base):
+    """One interval an ANS clock did not count: the case waited on its requester (information or validation)."""
+
+    __tablename__ = "ans_pauses"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clock_id: Mapped[int] = mapped_column(
+        ForeignKey("ans_clocks.id", ondelete="CASCADE", name="fk_ans_pauses_clock_id"), index=True)
+    # solicitante (asked for information) | validacion (a solution waits for the requester's verdict)
+    reason: Mapped[str] = mapped_column(String(20))
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    business_seconds: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # So a clock and the pause it opens can be added in one flush (the step flushes once, at its end).
+    clock: Mapped[ServiceLevelClock] = relationship()

@@ -17,7 +17,7 @@ from typing import Any
 from engine.config import Settings
 from engine.helpdesk.priority import default_matrix
 from engine.helpdesk.protocol_calendar import CalendarSection, office_hours, read_calendar
-from engine.helpdesk.protocol_read import Problem, ProtocolError, Reader
+from engine.helpdesk.protocol_read import Problem, ProtocolError, Reader, join
 from engine.helpdesk.protocol_tables import (
     IMPACTS,
     PRIORITIES,
@@ -38,6 +38,7 @@ from engine.helpdesk.protocol_tables import (
 )
 
 FORMAT = 1
+FIRST_RESPONSE_ENDS = ("registro", "respuesta")
 REVIEW_MONTHS = 12
 SECTIONS = ("formato", "catalogo", "canales", "prioridades", "ans", "plazos", "calendario")
 
@@ -54,12 +55,15 @@ class ProtocolDocument:
     deadlines: dict[str, int]
     calendar: CalendarSection
     people: People = field(default_factory=People)
+    # When the first-response ANS clock stops: "registro" (the case gets its ticket) or "respuesta" (an agent
+    # first acts on it: completes a step or writes to the requester).
+    first_response_ends: str = "registro"
 
     @classmethod
     def from_dict(cls, data: Any, groups: GroupLevels | None = None) -> ProtocolDocument:
         """Read plain data; with `groups` (name → level) every named group must be the help desk's."""
         reader = Reader()
-        raw = reader.mapping(data, "", SECTIONS, ("responsables",))
+        raw = reader.mapping(data, "", SECTIONS, ("responsables", "reglas_ans"))
         if raw is None:
             raise ProtocolError(reader.problems)
         if "formato" in raw and raw["formato"] != FORMAT:
@@ -75,9 +79,10 @@ class ProtocolDocument:
         levels = section("ans", read_service_levels, calendar.shortest_working_day() if calendar else None)
         deadlines = section("plazos", read_deadlines)
         people = section("responsables", read_people) if "responsables" in raw else People()
-        if reader.problems or None in (catalogue, channels, priorities, levels, deadlines, calendar, people):
+        ends = section("reglas_ans", read_service_level_rules) if "reglas_ans" in raw else "registro"
+        if reader.problems or None in (catalogue, channels, priorities, levels, deadlines, calendar, people, ends):
             raise ProtocolError(reader.problems)
-        return cls(catalogue, channels, priorities[0], priorities[1], levels, deadlines, calendar, people)
+        return cls(catalogue, channels, priorities[0], priorities[1], levels, deadlines, calendar, people, ends)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data (JSON/YAML ready) that `from_dict` reads back to an equal document."""
@@ -96,6 +101,7 @@ class ProtocolDocument:
                            for p in PRIORITIES} for kind in TYPES},
             "plazos": dict(self.deadlines),
             "calendario": self.calendar.to_dict(),
+            "reglas_ans": {"primera_respuesta_termina": self.first_response_ends},
             "responsables": {
                 "grupos": [{"nombre": g.name, "nivel": g.level, "externo": g.external, "miembros": list(g.members)}
                            for g in self.people.groups],
@@ -105,6 +111,15 @@ class ProtocolDocument:
     def with_people(self, people: People) -> ProtocolDocument:
         """The same document with another snapshot of responsible people."""
         return dataclasses.replace(self, people=people)
+
+
+def read_service_level_rules(reader: Reader, value: Any, path: str) -> str | None:
+    """When the first-response clock stops (`primera_respuesta_termina`: registro | respuesta)."""
+    raw = reader.mapping(value, path, ("primera_respuesta_termina",))
+    if raw is None:
+        return None
+    return reader.choice(raw.get("primera_respuesta_termina"), join(path, "primera_respuesta_termina"),
+                         FIRST_RESPONSE_ENDS)
 
 
 def review_limit(approved_on: date) -> date:

@@ -20,6 +20,7 @@ TABLES = {
     "matriz_prioridad": "Matriz de prioridad (impacto × urgencia)",
     "prioridad_por_tipo": "Prioridad de un caso sin clasificar",
     "ans": "ANS (primera respuesta y resolución)",
+    "reglas_ans": "Reglas de los relojes ANS",
     "plazos": "Plazos del procedimiento (días hábiles)",
     "horario": "Horario de atención",
     "excepciones": "Cierres y aperturas",
@@ -92,6 +93,7 @@ def tables(document: ProtocolDocument) -> dict[str, dict[str, Row]]:
         "ans": {f"{kind} · {p}": {"primera_respuesta": _target(document.service_levels[kind, p].first_response),
                                   "resolucion": _target(document.service_levels[kind, p].resolution)}
                 for kind in TYPES for p in PRIORITIES},
+        "reglas_ans": {"primera respuesta termina con": {"valor": document.first_response_ends}},
         "plazos": {name: {"dias": str(days)} for name, days in document.deadlines.items()},
         "horario": {name: {"horario": ", ".join(map(str, calendar.week[n])) or "no se atiende"}
                     for n, name in enumerate(WEEKDAYS)} | {"festivos": {"horario": f"festivos {calendar.holidays}"}},

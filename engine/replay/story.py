@@ -11,7 +11,8 @@ from engine.workflow.replay import MIGRATE, START, TASK, TIMER, RecordedService,
 
 SERVICE = "service.completed"
 # Events that never advance the workflow: they are part of the history, not of the path.
-PASSIVE = frozenset({"task.claimed", "task.released", "task.assigned", "comment.added", "attachment.added"})
+PASSIVE = frozenset({"task.claimed", "task.released", "task.assigned", "comment.added", "attachment.added",
+                     "ans.alert"})
 
 
 @dataclass

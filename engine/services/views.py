@@ -74,6 +74,11 @@ class TaskView:
     completed_at: datetime | None = None
     completed_by: str | None = None
     requester: str = ""
+    # The case's most urgent ANS clock: "corriendo" (with its 75 % and 100 % instants), "pausado" or None.
+    ans_state: str | None = None
+    ans_clock: str | None = None
+    ans_warn_at: datetime | None = None
+    ans_due_at: datetime | None = None
 
     @classmethod
     def of(cls, row: InboxTask, case: Case) -> TaskView:
@@ -84,7 +89,8 @@ class TaskView:
             assignee=row.assignee, due_at=row.due_at, follow_up_at=row.follow_up_at, priority=row.priority,
             form_id=row.form_id, created_at=row.created_at, case_subject=case.subject, case_state=case.state,
             help_desk_code=case.help_desk_code, application=case.application, completed_at=row.completed_at,
-            completed_by=row.completed_by, requester=case.requester,
+            completed_by=row.completed_by, requester=case.requester, ans_state=row.ans_state,
+            ans_clock=row.ans_clock, ans_warn_at=row.ans_warn_at, ans_due_at=row.ans_due_at,
         )
 
 

@@ -6,7 +6,8 @@ Run from the project root:
 
 Case starts are spread (seeded) over 2026–2027, so weekends, Colombian holidays and year ends are all crossed.
 The holidays of both years are loaded once before timing (the calendar caches them per year), as they are in a
-running server. Also times one ANS clock (4 business hours, then elapsed time excluding two pauses). Prints ONE
+running server. Also times one ANS clock (4 business hours, then elapsed time excluding two pauses) and what a
+step computes for a case's two ANS clocks (targets in hours and days, 75 % and 100 % instants after a pause). Prints ONE
 JSON document on stdout; nothing is asserted about time, but every deadline must land on a working day.
 """
 
@@ -27,6 +28,8 @@ from typing import Any
 from engine.config import DEFAULT_DEADLINES, Settings
 from engine.helpdesk.calendar import BusinessCalendar
 from engine.helpdesk.deadlines import deadline, default_calendar
+from engine.helpdesk.protocol_tables import Target
+from engine.helpdesk.service_levels import Thresholds, target_seconds, thresholds
 
 SETTINGS = Settings.from_env({"MESA_INSTANCE_PATH": "instance"})
 
@@ -45,6 +48,15 @@ def _ans_clock(calendar: BusinessCalendar, now: datetime) -> timedelta:
     due = calendar.add_business_hours(now, 4)
     pauses = [(now + timedelta(hours=1), now + timedelta(hours=3)), (now + timedelta(hours=2), due)]
     return calendar.business_time_excluding(now, due + timedelta(hours=30), pauses)
+
+
+def _ans_step(calendar: BusinessCalendar, now: datetime) -> list[Thresholds]:
+    """What a step computes for a case's two ANS clocks: targets from the report, then 75 % and 100 % instants."""
+    found = []
+    for target in (Target(4, "horas"), Target(2, "dias")):
+        seconds = target_seconds(calendar, now, target)
+        found.append(thresholds(calendar, now, seconds, paused=3 * 3600))
+    return found
 
 
 def _mean_us(work: Callable[[datetime], object], starts: Sequence[datetime], rounds: int) -> dict[str, float]:
@@ -83,6 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "cases": args.cases, "rounds": args.rounds, "deadlines_per_case": len(DEFAULT_DEADLINES),
         "case_deadlines": _mean_us(_case_deadlines, starts, args.rounds),
         "ans_clock": _mean_us(lambda start: _ans_clock(calendar, start), starts, args.rounds),
+        "ans_step_two_clocks": _mean_us(lambda start: _ans_step(calendar, start), starts, args.rounds),
         "python": platform.python_version(), "holidays": version("holidays"), "platform": platform.platform(),
     }
     print(json.dumps(report, indent=2))

@@ -15,7 +15,8 @@ What it does, in order (progress goes to stderr, ONE JSON document to stdout):
 3. Starts `mesa-ayuda serve --host 127.0.0.1 --port <free> --workers W --no-scheduler` on that file and waits
    (bounded) until it answers; it is always stopped in `finally`.
 4. Sends a bounded number of requests per operation from a small thread pool (http.client, one connection
-   per request, 127.0.0.1 only): inbox listing as nivel1 (scope=groups) and as auditor (scope=all),
+   per request, 127.0.0.1 only): inbox listing as nivel1 (scope=groups) and as auditor (scope=all), each
+   by step due date and by ANS (sort=ans: the case's running clock due first, each task with its ANS state),
    then completion of distinct ready 'Revisar y registrar caso' tasks as nivel1 with COMPLETE_REVIEW.
 5. Verifies outside the timing: every answer 2xx, every listing page full, every completed case advanced to
    'Escalar a nivel 2' (in the answer and in the database). It measures and reports; it asserts nothing
@@ -95,14 +96,18 @@ class Listing:
     name: str
     user: str
     scope: Scope
+    sort: str = "due"
 
     @property
     def path(self) -> str:
         """The API path with its query string."""
-        return f"/api/v1/tasks?{urlencode({'scope': self.scope, 'limit': PAGE})}"
+        return f"/api/v1/tasks?{urlencode({'scope': self.scope, 'sort': self.sort, 'limit': PAGE})}"
 
 
-LISTINGS = (Listing("inbox_groups_nivel1", "nivel1", "groups"), Listing("inbox_all_auditor", "auditor", "all"))
+# The same two listings by step due date and by ANS (the case's running clock due first, with its state).
+LISTINGS = (Listing("inbox_groups_nivel1", "nivel1", "groups"), Listing("inbox_all_auditor", "auditor", "all"),
+            Listing("inbox_ans_groups_nivel1", "nivel1", "groups", "ans"),
+            Listing("inbox_ans_all_auditor", "auditor", "all", "ans"))
 COMPLETION = "complete_review_nivel1"
 
 
@@ -286,7 +291,7 @@ def query_plan(ctx: ServiceContext, statement: str, parameters: Any) -> list[str
 def probe_listing(ctx: ServiceContext, listing: Listing, token: str) -> dict[str, Any]:
     """Statements and workflow restores of one listing (service call and whole API request), its SQL plan
     and its in-process time (median of PROBE_CALLS service calls)."""
-    actor, filters = get_actor(ctx, listing.user), TaskFilter(limit=PAGE)
+    actor, filters = get_actor(ctx, listing.user), TaskFilter(limit=PAGE, sort=listing.sort)
     client = create_app({"TESTING": True, "SECRET_KEY": "bench", "MESA_CONTEXT": ctx}).test_client()
     with mock.patch.object(runtime, "loads", wraps=runtime.loads) as loads:
         with statements_on(engines_of(ctx)) as service_log:
@@ -398,10 +403,14 @@ def measured(run: Run, port: int, name: str, requests: list[Request],
     run.checks[f"{name}: answers as expected"] = check(warm.samples + timed.samples)
 
 
-def full_pages(expected: int) -> Callable[[Sequence[Sample]], bool]:
-    """Every listing answer is a JSON array of the expected length."""
+def full_pages(expected: int, *, with_ans: bool = False) -> Callable[[Sequence[Sample]], bool]:
+    """Every listing answer is a JSON array of the expected length (and, by ANS, each task has its clock)."""
+    def full(sample: Sample) -> bool:
+        page = json.loads(sample.body) if sample.ok else []
+        return len(page) == expected and (not with_ans or all(task["ans"] is not None for task in page))
+
     def check(samples: Sequence[Sample]) -> bool:
-        return all(s.ok and len(json.loads(s.body)) == expected for s in samples)
+        return all(full(s) for s in samples)
     return check
 
 
@@ -429,10 +438,10 @@ def completed_in_database(run: Run, task_ids: Sequence[str]) -> bool:
 def bench_listings(run: Run, port: int) -> None:
     """Both inbox listings."""
     groups_open = run.open_tasks(REVIEW) + run.open_tasks(ESCALATE)
-    expected = {"inbox_groups_nivel1": min(PAGE, groups_open), "inbox_all_auditor": min(PAGE, run.open_tasks())}
+    expected = {"groups": min(PAGE, groups_open), "all": min(PAGE, run.open_tasks())}
     for listing in LISTINGS:
         requests = listing_requests(run, listing, run.args.warmup + run.args.requests)
-        measured(run, port, listing.name, requests, full_pages(expected[listing.name]))
+        measured(run, port, listing.name, requests, full_pages(expected[listing.scope], with_ans=listing.sort == "ans"))
 
 
 def bench_completion(run: Run, port: int) -> None:

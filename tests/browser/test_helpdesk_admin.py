@@ -108,7 +108,8 @@ def compare_and_publish(admin: Person) -> None:
     admin.click_link("Comparar con la versión vigente", "diferencias", exact=True)
     expect(admin.page.get_by_role("heading", level=1)).to_have_text(
         "Borrador frente a ninguna versión (primera publicación)")
-    expect(admin.page.locator("[data-table]")).to_have_count(9)
+    expect(admin.page.locator("[data-table]")).to_have_count(10)
+    expect(admin.page.locator("[data-table='reglas_ans']")).to_contain_text("registro")
     expect(admin.page.locator("[data-table='catalogo'] [data-row='SISCONPES']")).to_have_attribute(
         "data-status", "agregado")
     expect(admin.page.locator("[data-table='horario'] [data-row='viernes']")).to_contain_text("13:00-16:00")

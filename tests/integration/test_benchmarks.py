@@ -59,3 +59,4 @@ def test_bench_calendar_reports_the_deadlines_of_a_case() -> None:
     report = _bench("bench_calendar", "--cases", "20", "--rounds", "1")
     assert (report["cases"], report["deadlines_per_case"]) == (20, 8)
     assert report["case_deadlines"]["mean_us"] > 0 and report["ans_clock"]["mean_us"] > 0
+    assert report["ans_step_two_clocks"]["mean_us"] > 0

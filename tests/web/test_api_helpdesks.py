@@ -112,7 +112,7 @@ def test_a_draft_is_replaced_compared_published_and_exported(lite: Api) -> None:
     tables = expect(lite.get("auditor", "/help-desks/ti/protocol/draft/diff"), 200, "ProtocolTableDiff")
     catalogue = next(t for t in tables if t["name"] == "catalogo")
     assert [r["status"] for r in catalogue["rows"] if r["key"] == "Intranet"] == ["agregado"]
-    assert len(tables) == 9
+    assert len(tables) == 10
     published = expect(lite.post("coordinador_ti", "/help-desks/ti/protocol/publish"), 200, "ProtocolVersion")
     assert (published["number"], published["status"], published["approved_by"]) == (2, "publicado",
                                                                                     "coordinador_ti")

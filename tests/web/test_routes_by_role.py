@@ -122,7 +122,7 @@ READS: dict[str, Answer] = {
     "api.meta.list_processes": _anyone, "api.meta.openapi": _anyone,
     "portal.new_case": lambda f: policy.may_report(f.actor),
     "portal.case_page": _sees_case, "portal.diagram": _sees_case, "api.cases.get_case": _sees_case,
-    "api.cases.case_events": _sees_case,
+    "api.cases.case_events": _sees_case, "api.cases.case_service_levels": _sees_case,
     "portal.download": lambda f: f.sees_case and (f.attachment_public or policy.sees_internal(f.actor)),
     "portal.task_page": _opens_task, "api.tasks.get_task": _opens_task,
     "audit_case.index": lambda f: policy.may_audit(f.actor), "audit_case.show": _audit,

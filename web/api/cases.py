@@ -1,4 +1,4 @@
-"""Cases: start one (any deployed process, or the help desk's), list them, read one and its audit events."""
+"""Cases: start one (any deployed process, or the help desk's), list them, read one, its audit events and ANS clocks."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ from flask.typing import ResponseReturnValue
 
 from engine.services.cases import queries as case_queries
 from engine.services.cases import start as engine_cases
+from engine.services.cases.clocks import case_clocks
 from web.api import params
 from web.api.bearer import actor, services
 from web.api.responses import created, listing, page
-from web.api.serialize import case_json, events_json
+from web.api.serialize import case_json, clock_json, events_json
 
 bp = Blueprint("cases", __name__)
 LIST_PARAMS = ("mine", "state", "open", "limit", "offset")
@@ -57,3 +58,9 @@ def get_case(case_id: int) -> ResponseReturnValue:
 def case_events(case_id: int) -> ResponseReturnValue:
     """The case's audit events the caller may read, oldest first."""
     return jsonify(events_json(engine_cases.get_case(services(), actor(), case_id, with_history=True), actor()))
+
+
+@bp.get("/cases/<int:case_id>/ans")
+def case_service_levels(case_id: int) -> ResponseReturnValue:
+    """The case's ANS clocks as read now (DNP staff; an empty list for requesters and providers)."""
+    return jsonify([clock_json(clock) for clock in case_clocks(services(), actor(), case_id)])

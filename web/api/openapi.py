@@ -48,7 +48,8 @@ TASK_FILTERS = [
     _query("application", STRING, "aplicación o servicio del caso"),
     _query("state", STRING, "estado del caso"),
     _query("text", {"type": "string", "maxLength": 200}, "texto en el asunto, el nombre de la tarea o el ticket"),
-    _query("sort", {"type": "string", "enum": ["due", "priority", "created"], "default": "due"}, "orden"),
+    _query("sort", {"type": "string", "enum": ["due", "priority", "created", "ans"], "default": "due"},
+           "orden (ans: el reloj ANS que vence primero)"),
     *_page(200, 1000),
 ]
 
@@ -102,6 +103,9 @@ PATHS: dict[str, dict[str, Schema]] = {
     "/cases/{case_id}/events": {"get": _operation("listCaseEvents", "Eventos de auditoría del caso", "casos",
                                                   (200, _array("Event")), errors=(404, *READ),
                                                   parameters=[CASE_ID])},
+    "/cases/{case_id}/ans": {"get": _operation(
+        "getCaseServiceLevels", "Los relojes ANS del caso (primera respuesta y resolución) leídos ahora", "casos",
+        (200, _array("ServiceLevelClock")), errors=(404, *READ), parameters=[CASE_ID])},
     "/cases/{case_id}/verify": {"get": _operation(
         "verifyCase", "Verificar la cadena de hash y reproducir el caso desde su versión y sus eventos", "casos",
         (200, ref("Verification")), errors=(403, 404, *READ), parameters=[CASE_ID])},

@@ -32,6 +32,12 @@ TASK: dict[str, Schema] = {
     "form_id": OPTIONAL_STRING, "created_at": INSTANT, "subject": STRING, "case_state": STRING,
     "help_desk": OPTIONAL_STRING, "application": STRING, "completed_at": OPTIONAL_INSTANT,
     "completed_by": OPTIONAL_STRING,
+    "ans": {"type": ["object", "null"], "description": "el reloj ANS más urgente del caso (null: sin reloj activo)",
+            "additionalProperties": False, "required": ["clock", "state", "warn_at", "due_at"], "properties": {
+                "clock": {"type": "string", "enum": ["primera_respuesta", "resolucion"]},
+                "state": {"type": "string", "enum": ["corriendo", "pausado"]},
+                "warn_at": {**OPTIONAL_INSTANT, "description": "cuando llega al 75 % del objetivo"},
+                "due_at": {**OPTIONAL_INSTANT, "description": "cuando vence (100 %)"}}},
 }
 FORM: Schema = closed({
     "id": {**OPTIONAL_STRING, "description": "id del Camunda Form; null si la tarea no tiene formulario"},
@@ -45,6 +51,17 @@ CASE: Schema = closed({
     "data": {**OBJECT, "description": "variables del proceso"}, "ready_tasks": {"type": "array", "items": ref("Task")},
     "created_at": INSTANT, "updated_at": INSTANT, "closed_at": OPTIONAL_INSTANT, "next_timer_at": OPTIONAL_INSTANT,
 }, "Un caso (instancia del proceso) con sus tareas listas.")
+CLOCK: Schema = closed({
+    "clock": {"type": "string", "enum": ["primera_respuesta", "resolucion"]},
+    "state": {"type": "string", "enum": ["corriendo", "pausado", "detenido"]},
+    "standing": {"type": "string", "enum": ["en plazo", "en riesgo", "vencido", "en pausa", "cumplido", "incumplido"]},
+    "target": closed({"value": {"type": "integer"}, "unit": {"type": "string", "enum": ["horas", "dias"]},
+                      "seconds": {"type": "integer", "description": "el objetivo en segundos hábiles"}},
+                     "Objetivo del protocolo (tipo × prioridad)."),
+    "elapsed_seconds": {"type": "integer", "description": "tiempo hábil contado, sin las pausas"},
+    "paused_seconds": {"type": "integer", "description": "tiempo hábil en pausa esperando al solicitante"},
+    "percent": {"type": "integer"}, "due_at": {**OPTIONAL_INSTANT, "description": "null en pausa o detenido"},
+}, "Un reloj ANS del caso, en tiempo hábil del calendario de su mesa.")
 EVENT: Schema = closed({
     "seq": {"type": "integer"}, "kind": STRING, "actor": STRING, "occurred_at": INSTANT,
     "element_id": OPTIONAL_STRING, "payload": OBJECT,
@@ -96,7 +113,8 @@ SCHEMAS: dict[str, Schema] = {
     "Task": closed(TASK, "Una tarea de usuario tal como la muestra la bandeja."),
     "TaskDetail": closed({**TASK, "form": ref("Form"), "may_complete": {"type": "boolean"}},
                          "Una tarea con su formulario y si quien consulta puede completarla."),
-    "Form": FORM, "Case": CASE, "Event": EVENT, "Process": PROCESS, "ProcessVersion": VERSION,
+    "Form": FORM, "Case": CASE, "Event": EVENT, "ServiceLevelClock": CLOCK, "Process": PROCESS,
+    "ProcessVersion": VERSION,
     "Error": ERROR, "ValidationError": VALIDATION, "ProcessError": PROCESS_ERROR, "FormData": FORM_DATA,
     "Verification": VERIFICATION, "CaseSnapshot": SNAPSHOT,
     "StartCase": START_BODY, "CompleteTask": COMPLETE_BODY, "AssignTask": ASSIGN_BODY,

@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from engine.clock import as_utc
+from engine.helpdesk.service_levels import ClockReading
 from engine.services.cases.queries import TaskDetail
 from engine.services.people.readable import readable_case
 from engine.services.processes.deploy import DeploymentView
@@ -49,7 +50,17 @@ def task_json(task: TaskView) -> JsonObject:
         "form_id": task.form_id, "created_at": instant(task.created_at), "subject": task.case_subject,
         "case_state": task.case_state, "help_desk": task.help_desk_code, "application": task.application,
         "completed_at": instant(task.completed_at), "completed_by": task.completed_by,
+        "ans": {"clock": task.ans_clock, "state": task.ans_state, "warn_at": instant(task.ans_warn_at),
+                "due_at": instant(task.ans_due_at)} if task.ans_state else None,
     }
+
+
+def clock_json(clock: ClockReading) -> JsonObject:
+    """One ANS clock: target, business seconds counted and paused, when it is due and how it stands."""
+    return {"clock": clock.kind, "state": clock.state, "standing": clock.standing,
+            "target": {"value": clock.target.value, "unit": clock.target.unit, "seconds": clock.target_seconds},
+            "elapsed_seconds": clock.elapsed_seconds, "paused_seconds": clock.paused_seconds,
+            "percent": clock.percent, "due_at": instant(clock.due_at)}
 
 
 def case_json(case: CaseView, reader: Actor) -> JsonObject:

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from engine.db.audit import NewEvent, append_events
 from engine.db.models import Case, CaseComment, User
 from engine.mail.outbox import queue_email
+from engine.services.cases.clocks import record_answer
 from engine.services.cases.stepping import lock_case
 from engine.services.context import ServiceContext
 from engine.services.errors import FormValidationError, NotFoundError
@@ -60,6 +61,9 @@ def add_comment(ctx: ServiceContext, actor: Actor, case_id: int, body: str,
             message = queue_email(session, case_id=case.id, template="respuesta_caso", recipient=requester.email,
                                   values=values, now=now)
             emails.append(message.message_id)
+        if visibility == "public" and actor.username != case.requester:
+            # A reply to the requester is a first response where the protocol counts answers (not registration).
+            record_answer(session, case, ctx.protocol_of(session, case.protocol_version_id), now)
         append_events(session, case, [NewEvent("comment.added", actor.username, now, None, {
             "comment_id": comment.id, "visibility": visibility, "body": text, "emails": emails})])
         case.updated_at = now

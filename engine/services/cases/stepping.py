@@ -17,6 +17,14 @@ from engine.expressions import ExpressionError
 from engine.helpdesk.deadlines import UnknownDeadlineError, expression_functions
 from engine.helpdesk.effects import EffectEnv
 from engine.services.cases.caseview import case_view
+from engine.services.cases.clocks import (
+    SOLUTION_TOPICS,
+    ClockStep,
+    StepSignals,
+    advance_clocks,
+    project_onto_inbox,
+    waits_on_requester,
+)
 from engine.services.context import DeployedProcess, ServiceContext
 from engine.services.errors import ConflictError, NotFoundError, ProcessError, StoredStateError
 from engine.services.inbox.projection import InboxChange, sync_inbox
@@ -138,17 +146,34 @@ class Step:
         case.serializer_version = SERIALIZER_VERSION
         case.next_timer_at = wf.next_timer_at()
         case.updated_at = self.now
+        had_ticket = case.ticket is not None
         case.ticket = case.ticket or _text(after.get("ticket"))
         if wf.is_completed() and case.is_open:
             case.is_open, case.closed_at = False, self.now
         change = InboxChange(self.session, case.id, self.deployed, self.now, self.actor.username,
                              self.engine.functions, self.is_new)
         self.open_rows = sync_inbox(change, ready, completed_task_id)
+        clocks = self._advance_clocks(main, after, registered=case.ticket is not None and not had_ticket)
         events = [*([main] if main else []), *self._timer_events(), *self.service_events]
         if events:  # the step's leading event carries what changed overall
-            events[0] = _with_summary(events[0], self.before, after, previous_state, case.state, self.deadlines)
+            events[0] = _with_summary(events[0], self.before, after, previous_state, case.state, self.deadlines,
+                                      clocks.changes)
         append_events(self.session, case, events)
         return events
+
+    def _advance_clocks(self, main: NewEvent | None, after: dict[str, Any], *, registered: bool) -> ClockStep:
+        case = self.case
+        agent_acted = (main is not None and main.kind == "task.completed" and not self.is_new
+                       and main.actor not in (case.requester, "sistema"))
+        signals = StepSignals(
+            new=self.is_new, waiting=waits_on_requester(case, self.open_rows), registered=registered,
+            answered=agent_acted, closed=not case.is_open,
+            solution=any(e.payload.get("topic") in SOLUTION_TOPICS for e in self.service_events),
+            tipo=_text(after.get("tipo")), priority=_text(after.get("prioridad")))
+        step = advance_clocks(self.session, case, self.effects.protocol, signals, self.now)
+        if step.clocks:
+            project_onto_inbox(self.session, case.id, step.clocks, rows=self.open_rows)
+        return step
 
     def view(self) -> CaseView:
         """The case as it is after this step (no further queries)."""
@@ -166,13 +191,15 @@ class Step:
 
 
 def _with_summary(event: NewEvent, before: dict[str, Any], after: dict[str, Any], old: str, new: str,
-                  deadlines: dict[str, str]) -> NewEvent:
+                  deadlines: dict[str, str], clocks: dict[str, dict[str, Any]] | None = None) -> NewEvent:
     payload = dict(event.payload)
     payload["changes"] = diff_values(before, after)
     if old != new:
         payload["state"] = {"before": old, "after": new}
     if deadlines:  # replay reads these back instead of recounting with today's settings (decision 12)
         payload["deadlines"] = dict(sorted(deadlines.items()))
+    if clocks:  # the ANS clocks the step started, paused, resumed, stopped or retargeted (not replayed)
+        payload["ans"] = clocks
     return NewEvent(event.kind, event.actor, event.occurred_at, event.element_id, payload)
 
 

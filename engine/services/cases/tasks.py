@@ -20,6 +20,9 @@ from engine.services.views import Actor, TaskView
 
 Scope = Literal["mine", "groups", "all"]
 SORTS: dict[str, tuple[Any, ...]] = {
+    # The running ANS clock due first; tasks of cases without a running clock after, by their own due date.
+    "ans": (InboxTask.ans_due_at.is_(None), InboxTask.ans_due_at, InboxTask.due_at.is_(None), InboxTask.due_at,
+            InboxTask.priority.desc()),
     "due": (InboxTask.due_at.is_(None), InboxTask.due_at, InboxTask.priority.desc()),
     "priority": (InboxTask.priority.desc(), InboxTask.due_at.is_(None), InboxTask.due_at),
     "created": (InboxTask.created_at,),
