@@ -82,9 +82,7 @@ def advance_clocks(session: Session, case: Case, protocol: PinnedProtocol | None
     """Move the case's clocks for one step."""
     if protocol is None:
         return ClockStep()
-    clocks = [] if signals.new else _clocks(session, case.id)
-    if signals.new:
-        clocks = _start(session, case, protocol, signals)
+    clocks = _start(session, case, protocol, signals) if signals.new else _clocks(session, case.id)
     if not clocks:
         return ClockStep()  # a case started before its help desk had clocks keeps having none
     calendar = protocol.deadlines.calendar
